@@ -1,0 +1,8 @@
+//! Contact sync: a CRM plugin core that reconciles the CRM's contacts with remote
+//! address books (Google Contacts, CardDAV) field by field.
+//!
+//! The library does no networking, storage or clock reading in its core: inputs are
+//! snapshots and changes, outputs are plans of writes and new states. I/O lives at the
+//! edges: [`host`] describes what the host offers, [`runner`] drives a run through it,
+//! and the `wasm` module exposes the plugin class to JavaScript.
+#![warn(missing_docs)]
