@@ -6,3 +6,5 @@
 //! edges: [`host`] describes what the host offers, [`runner`] drives a run through it,
 //! and the `wasm` module exposes the plugin class to JavaScript.
 #![warn(missing_docs)]
+
+pub mod crm;

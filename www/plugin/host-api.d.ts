@@ -148,6 +148,10 @@ export interface PluginHost {
   log: HostApi["log"];
   /** Milliseconds since the epoch (the core never reads a clock itself). */
   now(): number;
+  /** Resolves after `ms` milliseconds (backoff, pacing, debouncing). */
+  sleep(ms: number): Promise<void>;
+  /** Cryptographically random bytes (OAuth state and PKCE verifier). */
+  randomBytes(length: number): Uint8Array;
 }
 
 // ---------- settings (validated against plugin.json contributes.settings) ----------
