@@ -1,0 +1,219 @@
+// A headless host for Node >= 20 implementing the whole HostApi (hostApi "1"): what a CRM
+// runs server-side so that scheduled syncs happen when nobody has the CRM open, and what
+// the Node tests drive. The CRM semantics are the reference page host's own
+// (www/host/crm/contact-book.js); only persistence differs: memory, or JSON files.
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { ContactBook, MemoryPersistence } from "../host/crm/contact-book.js";
+import { hostError } from "../host/crm/host-error.js";
+import { MemoryStorage } from "../host/storage/memory-storage.js";
+import { logRecord } from "../host/log-record.js";
+import { createScheduler } from "../host/scheduler.js";
+import { seedContactBook } from "../host/sample-contacts.js";
+
+export const HOST_API_VERSION = "1";
+export const NODE_HOST_VERSION = "1.0.0";
+const REPO_ROOT = new URL("../../", import.meta.url);
+
+async function readJsonFile(path) {
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    if (error.code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/** Saves atomically: a crash mid-write leaves the previous file, never half a file. */
+async function writeJsonFile(path, value) {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(value), "utf8");
+  await rename(tmp, path);
+}
+
+/**
+ * Follows the consent flow without a browser: GET the URL, follow redirects, and on each
+ * page ask `consent(page)` what to do (a request to send, a URL to open, or null to refuse),
+ * until a redirect lands on `redirectUri`.
+ */
+async function followConsent(url, redirectUri, consent, maxSteps = 12) {
+  const target = new URL(redirectUri);
+  const landsOnRedirect = (u) => u.origin === target.origin && u.pathname === target.pathname;
+  let request = { method: "GET", url, headers: {} };
+  for (let step = 0; step < maxSteps; step++) {
+    const current = new URL(request.url);
+    if (landsOnRedirect(current)) return current.href;
+    let response;
+    try {
+      response = await fetch(current, { method: request.method, headers: request.headers, body: request.body, redirect: "manual" });
+    } catch {
+      throw hostError("NETWORK", `The consent page at ${current.origin} could not be reached.`, { retryable: true });
+    }
+    const location = response.headers.get("location");
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel();
+      request = { method: "GET", url: new URL(location, current).href, headers: {} };
+      continue;
+    }
+    const page = { url: current.href, status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+    const next = consent ? await consent(page) : null;
+    if (!next) throw hostError("AUTH_DENIED", "Consent was not given.", { remedy: "Connect again and accept the requested access." });
+    request = typeof next === "string" ? { method: "GET", url: new URL(next, current).href, headers: {} } : { headers: {}, ...next, url: new URL(next.url, current).href };
+  }
+  throw hostError("AUTH_DENIED", "The consent flow did not come back to the redirect address.", { remedy: "Check the OAuth redirect URI." });
+}
+
+/**
+ * Creates a headless host.
+ * @param {object} [options]
+ * @param {string} [options.storageFile] persist plugin storage (JSON) here; memory only when absent
+ * @param {string} [options.crmFile] persist the CRM (JSON) here; memory only when absent
+ * @param {boolean} [options.seed] fill an empty CRM with the sample contacts
+ * @param {string} [options.locale] the operator's locale
+ * @param {(page: {url: string, status: number, headers: object, body: string}) => Promise<object|string|null>} [options.consent]
+ *        scripted consent for ui.openAuthWindow
+ * @param {object} [options.http] an optional fetch proxy ({fetch(request)})
+ * @param {object} [options.oauth] an optional OAuth broker
+ * @param {boolean} [options.echoLogs] also print log records to stderr
+ * @param {string} [options.hostApiVersion] to test refusals ("1" by default)
+ * @example
+ *   const host = await createNodeHost({ seed: true });
+ *   const { plugin } = await loadPlugin(host);
+ */
+export async function createNodeHost({
+  storageFile, crmFile, seed = false, locale = "en-GB", consent, http, oauth, echoLogs = false,
+  hostApiVersion = HOST_API_VERSION, now = () => new Date(),
+} = {}) {
+  const storage = new MemoryStorage((storageFile && (await readJsonFile(storageFile))) ?? {}, {
+    onCommit: storageFile ? (entries) => writeJsonFile(storageFile, entries) : undefined,
+  });
+  const persistence = new MemoryPersistence(crmFile ? await readJsonFile(crmFile) : null, {
+    onCommit: crmFile ? (snapshot) => writeJsonFile(crmFile, snapshot) : undefined,
+  });
+  const book = await ContactBook.open(persistence, { now });
+  if (seed) await seedContactBook(book);
+
+  const secrets = new Map();
+  const handlers = new Set();
+  const logs = [];
+  const notifications = [];
+
+  const emit = (event) => {
+    for (const handler of [...handlers]) {
+      try { handler(event); } catch { /* a handler's failure is its own */ }
+    }
+  };
+  // Edits made "by a CRM user" (origin "ui") become host events, as in a real CRM; the
+  // plugin's own writes through the API do not echo back to it.
+  book.subscribe((event) => {
+    if (event.origin === "ui" && event.contactId && event.type.startsWith("contact.")) emit({ type: event.type, contactId: event.contactId });
+  });
+
+  const hostApi = {
+    hostApi: hostApiVersion,
+    hostVersion: NODE_HOST_VERSION,
+    storage: {
+      get: (keys) => storage.get(keys),
+      write: (ops) => storage.write(ops),
+      compareAndSet: (key, expected, value) => storage.compareAndSet(key, expected, value),
+      list: (prefix) => storage.list(prefix),
+    },
+    secrets: {
+      async get(name) {
+        if (typeof name !== "string") throw hostError("BAD_INPUT", "A secret name must be a string.");
+        return secrets.has(name) ? secrets.get(name) : null;
+      },
+      async set(name, value) {
+        if (typeof name !== "string" || !name) throw hostError("BAD_INPUT", "A secret name must be a non-empty string.");
+        if (typeof value !== "string") throw hostError("BAD_INPUT", "A secret value must be a string.");
+        secrets.set(name, value);
+      },
+      async delete(name) { secrets.delete(name); },
+    },
+    crm: {
+      listChanges: (cursor, limit) => book.listChanges(cursor, limit),
+      get: (ids) => book.get(ids),
+      create: (contact) => book.create(contact, "api"),
+      update: (id, expectedVersion, patch) => book.update(id, expectedVersion, patch, "api"),
+      delete: (id, expectedVersion) => book.delete(id, expectedVersion, "api"),
+      lists: () => book.lists(),
+      createList: (name) => book.createList(name, "api"),
+      tags: () => book.tags(),
+      fieldSchema: () => book.fieldSchema(locale),
+      users: () => book.users(),
+      currentUser: () => book.currentUser(),
+    },
+    locale: () => locale,
+    ui: {
+      notify(level, message) { notifications.push({ level, message: String(message) }); },
+      openAuthWindow: (url, redirectUri) => followConsent(url, redirectUri, consent),
+    },
+    log(level, message, fields) {
+      const record = logRecord(level, message, fields, now());
+      logs.push(record);
+      if (echoLogs) process.stderr.write(`${JSON.stringify(record)}\n`);
+    },
+    onEvent(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+  };
+  if (http) hostApi.http = http;
+  if (oauth) hostApi.oauth = oauth;
+
+  return {
+    hostApi,
+    book,
+    storage,
+    /** Secret names only: values are not exposed beyond the contract. */
+    secretNames: () => [...secrets.keys()],
+    logs,
+    notifications,
+    /** Delivers a host event to the plugin (e.g. {type: "crm.opened"}). */
+    emit,
+    /** Number of event subscribers (the plugin unsubscribes on deactivate). */
+    get subscriberCount() { return handlers.size; },
+    /** The CRM as a user edits it: these writes raise contact.* events. */
+    user: {
+      create: (contact) => book.create(contact, "ui"),
+      update: (id, version, patch) => book.update(id, version, patch, "ui"),
+      delete: (id, version) => book.delete(id, version, "ui"),
+    },
+  };
+}
+
+/** Reads plugin.json from the repository root (where the build keeps it). */
+export async function readManifest(path = new URL("plugin.json", REPO_ROOT)) {
+  return JSON.parse(await readFile(path, "utf8"));
+}
+
+/**
+ * Activates the plugin (www/plugin/index.js) in this host.
+ * @param {Awaited<ReturnType<typeof createNodeHost>>} host
+ * @param {{allowDevHosts?: boolean, manifest?: object, pluginRoot?: URL}} [options]
+ */
+export async function loadPlugin(host, { allowDevHosts = false, manifest, pluginRoot = new URL("www/plugin/", REPO_ROOT) } = {}) {
+  const { activate } = await import(new URL("index.js", pluginRoot).href);
+  return activate(host.hostApi, { pluginRoot, manifest: manifest ?? (await readManifest()), allowDevHosts });
+}
+
+export { createScheduler };
+
+// `node www/node-host/node-host.mjs run-once [--storage f.json] [--crm c.json] [--seed]`:
+// one scheduled run, as a server-side cron job would do it; prints the reports as JSON.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const option = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+  const command = args[0];
+  if (command !== "run-once") {
+    process.stderr.write("usage: node www/node-host/node-host.mjs run-once [--storage FILE] [--crm FILE] [--seed] [--dev]\n");
+    process.exit(2);
+  }
+  const host = await createNodeHost({ storageFile: option("--storage"), crmFile: option("--crm"), seed: args.includes("--seed"), echoLogs: true });
+  const { plugin, manifest, deactivate } = await loadPlugin(host, { allowDevHosts: args.includes("--dev") });
+  const scheduler = createScheduler(plugin, manifest, { log: host.hostApi.log });
+  const result = await scheduler.runNow("schedule");
+  deactivate();
+  process.stdout.write(`${JSON.stringify(result.ok ? result.reports : { code: result.error?.code, message: result.error?.message }, null, 2)}\n`);
+  process.exit(result.ok ? 0 : 1);
+}

@@ -1,0 +1,167 @@
+// Adapts the host's HostApi to the PluginHost the wasm core expects (host-api.d.ts):
+// network checked against the allowlist, a clock, timers the shim can clear on
+// deactivate, randomness, and every failure turned into a coded Error.
+import { codedError, toCodedError } from "./coded-error.js";
+
+/** Wraps each method of `part` so that whatever it throws arrives as a coded Error. */
+function codedMethods(part, fallbackCode) {
+  const wrapped = {};
+  for (const [name, fn] of Object.entries(part ?? {})) {
+    if (typeof fn !== "function") continue;
+    wrapped[name] = async (...args) => {
+      try {
+        return await fn.apply(part, args);
+      } catch (error) {
+        throw toCodedError(error, fallbackCode);
+      }
+    };
+  }
+  return wrapped;
+}
+
+/** Checks the shape of an HttpRequest coming from the core. */
+function validateRequest(request) {
+  if (!request || typeof request !== "object") {
+    throw codedError("BAD_INPUT", "An HTTP request must be an object {method, url, headers?, body?}.");
+  }
+  if (typeof request.method !== "string" || !/^[A-Z]+$/.test(request.method)) {
+    throw codedError("BAD_INPUT", "An HTTP request needs an upper-case method such as GET or POST.");
+  }
+  if (typeof request.url !== "string") throw codedError("BAD_INPUT", "An HTTP request needs a url string.");
+  if (request.headers !== undefined && (typeof request.headers !== "object" || request.headers === null)) {
+    throw codedError("BAD_INPUT", "HTTP request headers must be an object of strings.");
+  }
+  if (request.body !== undefined && request.body !== null && typeof request.body !== "string") {
+    throw codedError("BAD_INPUT", "An HTTP request body must be a string.");
+  }
+}
+
+/** Sends through the global fetch and reads the whole body as text. */
+async function globalFetch(request, allowlist) {
+  let response;
+  try {
+    response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers ?? {},
+      body: request.body ?? undefined,
+      // Redirects are followed, then the final address is checked again below: a response
+      // from an unlisted origin never reaches the core.
+      redirect: "follow",
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch (error) {
+    // The URL may carry a code or a query: name only the origin.
+    throw codedError("NETWORK", `Could not reach ${new URL(request.url).origin}.`, {
+      remedy: "Check the network connection and the server address, then try again.",
+      retryable: true,
+    });
+  }
+  if (response.url) allowlist.check(response.url);
+  const headers = {};
+  response.headers.forEach((value, name) => { headers[name.toLowerCase()] = value; });
+  let body;
+  try {
+    body = await response.text();
+  } catch {
+    throw codedError("NETWORK", `The connection to ${new URL(request.url).origin} broke while reading the response.`, {
+      remedy: "Try again.", retryable: true,
+    });
+  }
+  return { status: response.status, headers, body };
+}
+
+/** Sends through the host's proxy; anything it throws without a code is a network failure. */
+async function proxyFetch(hostApi, request) {
+  let response;
+  try {
+    response = await hostApi.http.fetch(request);
+  } catch (error) {
+    throw toCodedError(error, "NETWORK");
+  }
+  if (!response || typeof response.status !== "number" || typeof response.body !== "string") {
+    throw codedError("BAD_RESPONSE", "The host's HTTP proxy returned a malformed response.");
+  }
+  const headers = {};
+  for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  return { status: response.status, headers, body: response.body };
+}
+
+/**
+ * Timers the shim owns (sleep), cleared on deactivate so that nothing fires into a freed
+ * plugin (Obsidian's rule: timers registered through the host are cleared on unload).
+ */
+export function createTimerSet() {
+  const pending = new Map();
+  let closed = false;
+  return {
+    sleep(ms) {
+      if (closed) return Promise.reject(codedError("CANCELLED", "The plugin was deactivated."));
+      const delay = Number.isFinite(ms) && ms > 0 ? Math.min(ms, 2 ** 31 - 1) : 0;
+      return new Promise((resolve, reject) => {
+        const handle = setTimeout(() => { pending.delete(handle); resolve(); }, delay);
+        pending.set(handle, reject);
+      });
+    },
+    get size() { return pending.size; },
+    clear() {
+      closed = true;
+      for (const [handle, reject] of pending) {
+        clearTimeout(handle);
+        reject(codedError("CANCELLED", "The plugin was deactivated."));
+      }
+      pending.clear();
+    },
+  };
+}
+
+/**
+ * @param {object} hostApi the host's HostApi
+ * @param {{allowlist: ReturnType<import("./allowlist.js").createAllowlist>, timers: ReturnType<typeof createTimerSet>}} parts
+ * @returns {object} a PluginHost
+ */
+export function adaptHost(hostApi, { allowlist, timers }) {
+  const pluginHost = {
+    storage: codedMethods(hostApi.storage, "STORAGE"),
+    secrets: codedMethods(hostApi.secrets, "STORAGE"),
+    crm: codedMethods(hostApi.crm, "INTERNAL"),
+    locale: () => {
+      try {
+        const locale = hostApi.locale();
+        return typeof locale === "string" && locale ? locale : "en";
+      } catch {
+        return "en";
+      }
+    },
+    async fetch(request) {
+      validateRequest(request);
+      allowlist.check(request.url);
+      return hostApi.http && typeof hostApi.http.fetch === "function"
+        ? proxyFetch(hostApi, request)
+        : globalFetch(request, allowlist);
+    },
+    ui: {
+      notify(level, message) {
+        try { hostApi.ui.notify(level, String(message)); } catch { /* a notice is best effort */ }
+      },
+      async openAuthWindow(url, redirectUri) {
+        try {
+          return await hostApi.ui.openAuthWindow(url, redirectUri);
+        } catch (error) {
+          throw toCodedError(error, "AUTH_DENIED");
+        }
+      },
+    },
+    log(level, message, fields) {
+      try { hostApi.log(level, String(message), fields); } catch { /* logging never breaks a run */ }
+    },
+    now: () => Date.now(),
+    sleep: (ms) => timers.sleep(ms),
+    randomBytes(length) {
+      const n = Number.isInteger(length) && length > 0 ? Math.min(length, 65536) : 0;
+      return globalThis.crypto.getRandomValues(new Uint8Array(n));
+    },
+  };
+  if (hostApi.oauth) pluginHost.oauth = codedMethods(hostApi.oauth, "AUTH_DENIED");
+  return pluginHost;
+}
