@@ -4,14 +4,13 @@
 // (www/host/crm/contact-book.js); only persistence differs: memory, or JSON files.
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { ContactBook, MemoryPersistence } from "../host/crm/contact-book.js";
+import { MemoryPersistence } from "../host/crm/contact-book.js";
 import { hostError } from "../host/crm/host-error.js";
 import { MemoryStorage } from "../host/storage/memory-storage.js";
-import { logRecord } from "../host/log-record.js";
+import { createMemoryHost, HOST_API_VERSION } from "../host/memory-host.js";
 import { createScheduler } from "../host/scheduler.js";
-import { seedContactBook } from "../host/sample-contacts.js";
 
-export const HOST_API_VERSION = "1";
+export { HOST_API_VERSION };
 export const NODE_HOST_VERSION = "1.0.0";
 const REPO_ROOT = new URL("../../", import.meta.url);
 
@@ -90,96 +89,11 @@ export async function createNodeHost({
   const persistence = new MemoryPersistence(crmFile ? await readJsonFile(crmFile) : null, {
     onCommit: crmFile ? (snapshot) => writeJsonFile(crmFile, snapshot) : undefined,
   });
-  const book = await ContactBook.open(persistence, { now });
-  if (seed) await seedContactBook(book);
-
-  const secrets = new Map();
-  const handlers = new Set();
-  const logs = [];
-  const notifications = [];
-
-  const emit = (event) => {
-    for (const handler of [...handlers]) {
-      try { handler(event); } catch { /* a handler's failure is its own */ }
-    }
-  };
-  // Edits made "by a CRM user" (origin "ui") become host events, as in a real CRM; the
-  // plugin's own writes through the API do not echo back to it.
-  book.subscribe((event) => {
-    if (event.origin === "ui" && event.contactId && event.type.startsWith("contact.")) emit({ type: event.type, contactId: event.contactId });
+  return createMemoryHost({
+    storage, persistence, seed, locale, http, oauth, now, hostApiVersion, hostVersion: NODE_HOST_VERSION,
+    openAuthWindow: (url, redirectUri) => followConsent(url, redirectUri, consent),
+    onLog: echoLogs ? (record) => process.stderr.write(`${JSON.stringify(record)}\n`) : undefined,
   });
-
-  const hostApi = {
-    hostApi: hostApiVersion,
-    hostVersion: NODE_HOST_VERSION,
-    storage: {
-      get: (keys) => storage.get(keys),
-      write: (ops) => storage.write(ops),
-      compareAndSet: (key, expected, value) => storage.compareAndSet(key, expected, value),
-      list: (prefix) => storage.list(prefix),
-    },
-    secrets: {
-      async get(name) {
-        if (typeof name !== "string") throw hostError("BAD_INPUT", "A secret name must be a string.");
-        return secrets.has(name) ? secrets.get(name) : null;
-      },
-      async set(name, value) {
-        if (typeof name !== "string" || !name) throw hostError("BAD_INPUT", "A secret name must be a non-empty string.");
-        if (typeof value !== "string") throw hostError("BAD_INPUT", "A secret value must be a string.");
-        secrets.set(name, value);
-      },
-      async delete(name) { secrets.delete(name); },
-    },
-    crm: {
-      listChanges: (cursor, limit) => book.listChanges(cursor, limit),
-      get: (ids) => book.get(ids),
-      create: (contact) => book.create(contact, "api"),
-      update: (id, expectedVersion, patch) => book.update(id, expectedVersion, patch, "api"),
-      delete: (id, expectedVersion) => book.delete(id, expectedVersion, "api"),
-      lists: () => book.lists(),
-      createList: (name) => book.createList(name, "api"),
-      tags: () => book.tags(),
-      fieldSchema: () => book.fieldSchema(locale),
-      users: () => book.users(),
-      currentUser: () => book.currentUser(),
-    },
-    locale: () => locale,
-    ui: {
-      notify(level, message) { notifications.push({ level, message: String(message) }); },
-      openAuthWindow: (url, redirectUri) => followConsent(url, redirectUri, consent),
-    },
-    log(level, message, fields) {
-      const record = logRecord(level, message, fields, now());
-      logs.push(record);
-      if (echoLogs) process.stderr.write(`${JSON.stringify(record)}\n`);
-    },
-    onEvent(handler) {
-      handlers.add(handler);
-      return () => handlers.delete(handler);
-    },
-  };
-  if (http) hostApi.http = http;
-  if (oauth) hostApi.oauth = oauth;
-
-  return {
-    hostApi,
-    book,
-    storage,
-    /** Secret names only: values are not exposed beyond the contract. */
-    secretNames: () => [...secrets.keys()],
-    logs,
-    notifications,
-    /** Delivers a host event to the plugin (e.g. {type: "crm.opened"}). */
-    emit,
-    /** Number of event subscribers (the plugin unsubscribes on deactivate). */
-    get subscriberCount() { return handlers.size; },
-    /** The CRM as a user edits it: these writes raise contact.* events. */
-    user: {
-      create: (contact) => book.create(contact, "ui"),
-      update: (id, version, patch) => book.update(id, version, patch, "ui"),
-      delete: (id, version) => book.delete(id, version, "ui"),
-    },
-  };
 }
 
 /** Reads plugin.json from the repository root (where the build keeps it). */
