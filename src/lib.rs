@@ -9,3 +9,9 @@
 
 pub mod crm;
 pub mod engine;
+pub mod providers;
+pub mod error;
+pub mod host;
+pub mod manifest;
+pub mod plugin_core;
+pub mod settings;

@@ -1,0 +1,301 @@
+//! The plugin's methods, platform-neutral: generic over [`Host`], so native tests call
+//! exactly what the wasm class calls (the class in `wasm::plugin` is a thin wrapper that
+//! converts JS values and errors).
+//!
+//! Inputs from outside arrive as JSON values and are validated here, so every caller
+//! gets the same BAD_INPUT / INVALID_SETTINGS answers.
+
+use crate::crm::CrmFieldSchema;
+use crate::error::{ErrorCode, PluginError, PluginResult};
+use crate::host::{Host, HostEvent, LogLevel};
+use crate::settings::{Settings, SpokeKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+/// Storage key of the operator's settings.
+pub const SETTINGS_KEY: &str = "settings";
+
+/// Connection state of a spoke (`SpokeStatus.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpokeState {
+    /// Credentials work.
+    Connected,
+    /// No credentials yet.
+    Disconnected,
+    /// The last attempt failed; see `problem`.
+    Error,
+}
+
+/// A problem shown with its remedy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// For people.
+    pub message: String,
+    /// What to do.
+    pub remedy: String,
+}
+
+/// `SpokeStatus` of host-api.d.ts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpokeStatus {
+    /// Spoke id.
+    pub id: String,
+    /// `google` or `carddav`.
+    pub kind: SpokeKind,
+    /// Shown to the operator.
+    pub name: String,
+    /// Connection state.
+    pub state: SpokeState,
+    /// The connected account, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The latest run's report (a `RunReport`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<Value>,
+    /// ISO time of the last successful run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success_at: Option<String>,
+    /// ISO time of the next scheduled run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_run_at: Option<String>,
+    /// What is wrong, with its remedy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+    /// Linked contact pairs.
+    pub linked: u64,
+}
+
+/// A settings problem shown at the top of the tab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsProblem {
+    /// INVALID_SETTINGS or STORAGE.
+    pub code: ErrorCode,
+    /// For people.
+    pub message: String,
+}
+
+/// `PluginStatus` of host-api.d.ts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginStatus {
+    /// A run is in progress in this instance.
+    pub running: bool,
+    /// One entry per configured spoke.
+    pub spokes: Vec<SpokeStatus>,
+    /// Present when the stored settings cannot be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_problem: Option<SettingsProblem>,
+}
+
+/// Host events received and not yet handled by a run: the runner takes them to limit
+/// an event-triggered run to the contacts concerned (and debounces bursts).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PendingEvents {
+    /// CRM contacts created, changed or deleted.
+    pub contact_ids: BTreeSet<String>,
+    /// The CRM was opened.
+    pub crm_opened: bool,
+    /// Virtual time of the first and the latest event (host clock, ms).
+    pub first_at_ms: Option<f64>,
+    /// Time of the latest event.
+    pub last_at_ms: Option<f64>,
+}
+
+/// The plugin, over any host.
+pub struct PluginCore<H: Host> {
+    host: H,
+    pending: RefCell<PendingEvents>,
+}
+
+impl<H: Host> PluginCore<H> {
+    /// A plugin instance talking to `host`.
+    pub fn new(host: H) -> Self {
+        PluginCore { host, pending: RefCell::new(PendingEvents::default()) }
+    }
+
+    /// The host, for layers built on this one (the runner).
+    pub fn host(&self) -> &H {
+        &self.host
+    }
+
+    /// The plugin's version (plugin.json `version`).
+    pub fn version() -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// The settings before the operator changes anything.
+    pub fn default_settings() -> Settings {
+        Settings::default()
+    }
+
+    /// The stored settings, or the defaults when none are stored. Stored settings that
+    /// no longer validate (edited by hand, or from an older version) fail with
+    /// INVALID_SETTINGS listing every reason, rather than being silently replaced.
+    pub async fn get_settings(&self) -> PluginResult<Settings> {
+        let keys = [SETTINGS_KEY.to_string()];
+        let stored = self.host.storage_get(&keys).await?;
+        match stored.get(SETTINGS_KEY) {
+            None | Some(Value::Null) => Ok(Settings::default()),
+            Some(value) => Settings::from_value(value),
+        }
+    }
+
+    /// Validates `value` against the manifest schema, the rules beyond it and the CRM's
+    /// field schema and lists; saves it; returns the saved settings.
+    pub async fn save_settings(&self, value: &Value) -> PluginResult<Settings> {
+        let settings = Settings::from_value(value)?;
+        let fields: Vec<CrmFieldSchema> = self.host.crm_field_schema().await?;
+        let lists = self.host.crm_lists().await?;
+        let reasons = settings.crm_problems(&fields, &lists);
+        if !reasons.is_empty() {
+            return Err(PluginError::invalid_settings(reasons));
+        }
+        let stored = serde_json::to_value(&settings).map_err(|e| PluginError::internal(e.to_string()))?;
+        let put = Map::from_iter([(SETTINGS_KEY.to_string(), stored)]);
+        self.host.storage_write(&put, &[]).await?;
+        let mut fields = Map::new();
+        fields.insert("spokes".into(), Value::from(settings.spokes.len()));
+        self.host.log(LogLevel::Info, "settings saved", &fields);
+        Ok(settings)
+    }
+
+    /// The state of each spoke. Until a connector is wired in, every spoke reads as
+    /// disconnected; unusable stored settings are reported, not thrown, so the tab can
+    /// still show the problem.
+    pub async fn status(&self) -> PluginResult<PluginStatus> {
+        let (settings, settings_problem) = match self.get_settings().await {
+            Ok(s) => (s, None),
+            Err(e) if matches!(e.code, ErrorCode::InvalidSettings | ErrorCode::Storage) => {
+                (Settings::default(), Some(SettingsProblem { code: e.code, message: e.message }))
+            }
+            Err(e) => return Err(e),
+        };
+        let spokes = settings
+            .spokes
+            .iter()
+            .map(|s| SpokeStatus {
+                id: s.id.clone(),
+                kind: s.kind,
+                name: s.name.clone(),
+                state: SpokeState::Disconnected,
+                account: None,
+                last_run: None,
+                last_success_at: None,
+                next_run_at: None,
+                problem: None,
+                linked: 0,
+            })
+            .collect();
+        Ok(PluginStatus { running: false, spokes, settings_problem })
+    }
+
+    /// Records a host event (`HostEvent`); malformed events fail with BAD_INPUT.
+    pub async fn handle_event(&self, value: &Value) -> PluginResult<()> {
+        let event: HostEvent = serde_json::from_value(value.clone())
+            .map_err(|e| PluginError::bad_input(format!("Not a host event: {e}")))?;
+        if let Some(id) = event.contact_id() {
+            if id.is_empty() {
+                return Err(PluginError::bad_input("A contact event needs a contactId."));
+            }
+        }
+        let now = self.host.now_ms();
+        let mut pending = self.pending.borrow_mut();
+        match &event {
+            HostEvent::CrmOpened => pending.crm_opened = true,
+            other => {
+                if let Some(id) = other.contact_id() {
+                    pending.contact_ids.insert(id.to_string());
+                }
+            }
+        }
+        pending.first_at_ms.get_or_insert(now);
+        pending.last_at_ms = Some(now);
+        Ok(())
+    }
+
+    /// The events recorded so far, without removing them.
+    pub fn pending_events(&self) -> PendingEvents {
+        self.pending.borrow().clone()
+    }
+
+    /// Takes the recorded events (a run that handles them calls this).
+    pub fn take_pending_events(&self) -> PendingEvents {
+        std::mem::take(&mut *self.pending.borrow_mut())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::MemoryHost;
+    use pollster::block_on;
+    use serde_json::json;
+
+    #[test]
+    fn settings_default_until_saved_then_round_trip() {
+        let core = PluginCore::new(MemoryHost::new());
+        assert_eq!(block_on(core.get_settings()).unwrap(), Settings::default());
+        let mut v = serde_json::to_value(Settings::default()).unwrap();
+        v["sync.onOpen"] = json!(false);
+        v["spokes"] = json!([{"id": "g1", "kind": "google", "name": "Work", "allowCreate": true}]);
+        let saved = block_on(core.save_settings(&v)).unwrap();
+        assert!(!saved.sync_on_open);
+        assert_eq!(block_on(core.get_settings()).unwrap(), saved);
+        let status = block_on(core.status()).unwrap();
+        assert_eq!(status.spokes.len(), 1);
+        assert_eq!(status.spokes[0].state, SpokeState::Disconnected);
+    }
+
+    #[test]
+    fn invalid_settings_are_not_saved() {
+        let core = PluginCore::new(MemoryHost::new());
+        let mut v = serde_json::to_value(Settings::default()).unwrap();
+        v["mapping.fields"] = json!([{"crmField": "shoeSize", "remoteField": "x", "direction": "both", "priority": "crm", "fillEmpty": false}]);
+        let err = block_on(core.save_settings(&v)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidSettings);
+        assert!(err.reasons[0].contains("shoeSize"), "{:?}", err.reasons);
+        assert!(core.host().storage_snapshot().is_empty());
+    }
+
+    #[test]
+    fn broken_stored_settings_show_as_a_problem_in_status() {
+        let host = MemoryHost::new();
+        block_on(host.storage_write(&Map::from_iter([(SETTINGS_KEY.into(), json!({"sync.enabled": 3}))]), &[])).unwrap();
+        let core = PluginCore::new(host);
+        assert_eq!(block_on(core.get_settings()).unwrap_err().code, ErrorCode::InvalidSettings);
+        let status = block_on(core.status()).unwrap();
+        assert_eq!(status.settings_problem.unwrap().code, ErrorCode::InvalidSettings);
+    }
+
+    #[test]
+    fn a_storage_failure_while_saving_is_reported() {
+        let host = MemoryHost::new();
+        host.fail_next("storage.write", PluginError::new(ErrorCode::Storage, "quota exceeded"));
+        let core = PluginCore::new(host);
+        let v = serde_json::to_value(Settings::default()).unwrap();
+        assert_eq!(block_on(core.save_settings(&v)).unwrap_err().code, ErrorCode::Storage);
+        assert!(block_on(core.save_settings(&v)).is_ok());
+    }
+
+    #[test]
+    fn events_are_recorded_and_malformed_ones_refused() {
+        let core = PluginCore::new(MemoryHost::new());
+        block_on(core.handle_event(&json!({"type": "contact.updated", "contactId": "c1"}))).unwrap();
+        block_on(core.handle_event(&json!({"type": "contact.deleted", "contactId": "c2"}))).unwrap();
+        block_on(core.handle_event(&json!({"type": "contact.updated", "contactId": "c1"}))).unwrap();
+        block_on(core.handle_event(&json!({"type": "crm.opened"}))).unwrap();
+        for bad in [json!(null), json!({"type": "contact.updated"}), json!({"type": "boom"}), json!({"type": "contact.created", "contactId": ""})] {
+            assert_eq!(block_on(core.handle_event(&bad)).unwrap_err().code, ErrorCode::BadInput, "{bad}");
+        }
+        let pending = core.take_pending_events();
+        assert_eq!(pending.contact_ids.into_iter().collect::<Vec<_>>(), vec!["c1", "c2"]);
+        assert!(pending.crm_opened);
+        assert_eq!(core.pending_events(), PendingEvents::default());
+    }
+}
