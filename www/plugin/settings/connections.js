@@ -1,0 +1,216 @@
+// Connections: each address book (spoke) with its status light, account, last good run and
+// next run; connect, test, disconnect, forget links (consequence stated first), whether the
+// CRM may create contacts in it; the company's own Google Cloud app; emulator endpoints in
+// development. The client secret goes to host secrets, never into settings.
+import { el, button, checkbox, input } from "./dom.js";
+import { statusLight } from "./summary.js";
+import { renderError } from "./errors.js";
+import { remoteName } from "./reports.js";
+
+/** Name of the host secret holding a spoke's OAuth client secret. */
+export function clientSecretName(spokeId) {
+  return `google.${spokeId}.clientSecret`;
+}
+
+/** Name of the host secret holding a CardDAV spoke's password. */
+export function passwordSecretName(spokeId) {
+  return `carddav.${spokeId}.password`;
+}
+
+export function renderConnections(ctx) {
+  const { t, state } = ctx;
+  if (!state.settings) return el("p", { text: t("section.unavailable") });
+  const spokes = state.settings.spokes ?? [];
+  return [
+    el("p", { class: "cs-hint", text: t("connections.intro") }),
+    ...spokes.map((spoke) => spokeCard(ctx, spoke)),
+    el("div", { class: "cs-actions" }, [
+      button(t("connections.addGoogle"), () => addSpoke(ctx, "google"), { id: "cs-add-google", kind: spokes.length ? "secondary" : "primary" }),
+      button(t("connections.addCarddav"), () => addSpoke(ctx, "carddav"), { id: "cs-add-carddav" }),
+    ]),
+  ];
+}
+
+function spokeCard(ctx, spoke) {
+  const { t, i18n, state } = ctx;
+  const status = state.status?.spokes?.find((s) => s.id === spoke.id) ?? { id: spoke.id, state: "disconnected", linked: 0 };
+  const busy = !!state.busy;
+  const id = (suffix) => `cs-spoke-${spoke.id}-${suffix}`;
+  const connected = status.state === "connected";
+  const card = el("article", { class: "cs-spoke", id: id("card"), "data-spoke": spoke.id, "aria-labelledby": id("title") }, [
+    el("h4", { id: id("title"), text: remoteName(ctx, spoke.id) }),
+    el("p", { class: "cs-spoke-state" }, [
+      statusLight(ctx, status),
+      status.account ? el("span", { class: "cs-account", id: id("account"), text: ` ${t("connections.account", { account: status.account })}` }) : null,
+    ]),
+    el("dl", { class: "cs-facts" }, [
+      el("dt", { text: t("connections.lastSuccess") }), el("dd", { text: status.lastSuccessAt ? i18n.dateTime(status.lastSuccessAt) : t("connections.never") }),
+      el("dt", { text: t("connections.nextRun") }), el("dd", { text: status.nextRunAt ? i18n.dateTime(status.nextRunAt) : t("connections.notScheduled") }),
+      el("dt", { text: t("connections.linked") }), el("dd", { text: i18n.number(status.linked ?? 0) }),
+    ]),
+  ]);
+  if (status.problem) card.append(renderError(status.problem, i18n, { onAction: (a) => ctx.remedy(a, spoke.id) }));
+  const tested = state.tested?.[spoke.id];
+  if (tested) card.append(el("p", { class: "cs-ok", role: "status", id: id("tested"), text: t("connections.testOk", { account: tested.account ?? "" }) }));
+
+  card.append(el("div", { class: "cs-actions" }, [
+    button(t(connected ? "connections.reconnect" : "connections.connect"), () => connect(ctx, spoke.id), { id: id("connect"), kind: connected ? "secondary" : "primary", disabled: busy }),
+    button(t("connections.test"), () => test(ctx, spoke.id), { id: id("test"), disabled: busy }),
+    button(t("connections.disconnect"), () => disconnect(ctx, spoke.id), { id: id("disconnect"), disabled: busy || !connected }),
+    button(t("connections.forget"), () => { state.confirmForget = spoke.id; ctx.render(); ctx.root.querySelector(`#${CSS.escape(id("forget-confirm"))}`)?.focus(); }, { id: id("forget"), disabled: busy }),
+  ]));
+  if (state.confirmForget === spoke.id) {
+    card.append(el("div", { class: "cs-confirm", role: "group", "aria-labelledby": id("forget-text") }, [
+      el("p", { id: id("forget-text"), text: t("connections.forgetConsequence", { name: remoteName(ctx, spoke.id) }) }),
+      button(t("connections.forgetConfirm"), () => forget(ctx, spoke.id), { id: id("forget-confirm"), kind: "danger" }),
+      button(t("common.cancel"), () => { state.confirmForget = null; ctx.render(); }, { id: id("forget-cancel") }),
+    ]));
+  }
+
+  const setSpoke = (mutate) => ctx.save((s) => {
+    const target = s.spokes.find((x) => x.id === spoke.id);
+    if (target) mutate(target);
+  }, "connections");
+  card.append(
+    input(id("name"), t("connections.name"), spoke.name, (value) => setSpoke((x) => { x.name = value.trim(); })),
+    checkbox(id("allow-create"), t("connections.allowCreate", { name: remoteName(ctx, spoke.id) }), spoke.allowCreate, (v) => setSpoke((x) => { x.allowCreate = v; })),
+  );
+  if (spoke.kind === "google") card.append(ownApp(ctx, spoke, id, setSpoke), devEndpoints(ctx, spoke, id, setSpoke));
+  if (spoke.kind === "carddav") card.append(carddavFields(ctx, spoke, id, setSpoke));
+  card.append(el("div", { class: "cs-actions" }, [
+    button(t("connections.remove"), () => removeSpoke(ctx, spoke.id), { id: id("remove"), kind: "danger", disabled: busy || connected, "aria-describedby": id("remove-hint") }),
+    el("span", { class: "cs-hint", id: id("remove-hint"), text: t(connected ? "connections.removeHintConnected" : "connections.removeHint") }),
+  ]));
+  return card;
+}
+
+/** The company's own Google Cloud OAuth client: id in settings, secret in host secrets. */
+function ownApp(ctx, spoke, id, setSpoke) {
+  const { t, host } = ctx;
+  const brokered = !!host?.oauth;
+  return el("details", { class: "cs-subsection", id: id("own-app"), open: !brokered && !spoke.clientId }, [
+    el("summary", { text: t("connections.ownApp") }),
+    el("p", { class: "cs-hint", text: t(brokered ? "connections.ownApp.brokered" : "connections.ownApp.required") }),
+    el("ol", { class: "cs-guide-steps" }, ["1", "2", "3", "4"].map((n) => el("li", { text: t(`connections.ownApp.step${n}`) }))),
+    input(id("client-id"), t("connections.clientId"), spoke.clientId ?? "", (value) => setSpoke((x) => { x.clientId = value.trim(); }), { autocomplete: "off", spellcheck: "false" }),
+    input(id("client-secret"), t("connections.clientSecret"), "", (value, field) => storeSecret(ctx, clientSecretName(spoke.id), value, field), {
+      type: "password", autocomplete: "new-password", hint: t("connections.clientSecret.hint"),
+    }),
+  ]);
+}
+
+/** Development: the emulator endpoints the host announces in /dev-config.json. */
+function devEndpoints(ctx, spoke, id, setSpoke) {
+  const { t, state } = ctx;
+  const dev = emulatorConfig(state.devConfig);
+  if (!dev && !spoke.endpoints) return null;
+  const using = !!spoke.endpoints;
+  return el("details", { class: "cs-subsection", id: id("dev"), open: using }, [
+    el("summary", { text: t("connections.dev") }),
+    el("p", { class: "cs-hint", text: t("connections.dev.hint") }),
+    using ? el("ul", { class: "cs-endpoints", id: id("endpoints") }, ["auth", "token", "api", "revoke"].filter((k) => spoke.endpoints[k]).map((k) => el("li", { text: `${t(`connections.dev.${k}`)}: ${spoke.endpoints[k]}` }))) : null,
+    dev ? checkbox(id("use-emulator"), t("connections.dev.use"), using, async (on) => {
+      const saved = await setSpoke((x) => {
+        if (on) {
+          x.endpoints = { ...dev.endpoints };
+          if (dev.clientId) x.clientId = dev.clientId;
+        } else delete x.endpoints;
+      });
+      if (saved && on && dev.clientSecret) await storeSecret(ctx, clientSecretName(spoke.id), dev.clientSecret, null);
+    }) : null,
+  ]);
+}
+
+/** Accepts the emulator block of /dev-config.json in the shapes a host may write. */
+export function emulatorConfig(devConfig) {
+  const g = devConfig?.google ?? devConfig?.emulators?.google ?? null;
+  if (!g || typeof g !== "object") return null;
+  const source = g.endpoints ?? g;
+  const endpoints = {};
+  for (const k of ["auth", "token", "api", "revoke"]) {
+    const v = source[k] ?? source[`${k}Url`];
+    if (typeof v === "string" && v) endpoints[k] = v;
+  }
+  if (!endpoints.auth || !endpoints.token || !endpoints.api) return null;
+  return { endpoints, clientId: typeof g.clientId === "string" ? g.clientId : undefined, clientSecret: typeof g.clientSecret === "string" ? g.clientSecret : undefined };
+}
+
+function carddavFields(ctx, spoke, id, setSpoke) {
+  const { t } = ctx;
+  return el("div", { class: "cs-subsection" }, [
+    input(id("server"), t("connections.serverUrl"), spoke.serverUrl ?? "", (v) => setSpoke((x) => { x.serverUrl = v.trim(); }), { type: "url", spellcheck: "false" }),
+    input(id("username"), t("connections.username"), spoke.username ?? "", (v) => setSpoke((x) => { x.username = v.trim(); }), { autocomplete: "off" }),
+    input(id("password"), t("connections.password"), "", (v, field) => storeSecret(ctx, passwordSecretName(spoke.id), v, field), { type: "password", autocomplete: "new-password", hint: t("connections.password.hint") }),
+    input(id("addressbook"), t("connections.addressBook"), spoke.addressBook ?? "", (v) => setSpoke((x) => { x.addressBook = v.trim(); })),
+  ]);
+}
+
+/** Secrets go straight to the host's secret store; the field is emptied afterwards. */
+async function storeSecret(ctx, name, value, field) {
+  if (!value) return;
+  try {
+    await ctx.host.secrets.set(name, value);
+    if (field) field.value = "";
+    ctx.announce(ctx.t("connections.secretSaved"));
+  } catch (error) {
+    ctx.state.errors.connections = error;
+    ctx.render();
+  }
+}
+
+function addSpoke(ctx, kind) {
+  const existing = new Set((ctx.state.settings.spokes ?? []).map((s) => s.id));
+  let n = 1;
+  while (existing.has(`${kind}-${n}`)) n += 1;
+  const spoke = { id: `${kind}-${n}`, kind, name: ctx.t(`kind.${kind}`) + (n > 1 ? ` ${n}` : ""), allowCreate: true };
+  if (kind === "google") spoke.clientId = "";
+  const dev = kind === "google" ? emulatorConfig(ctx.state.devConfig) : null;
+  return ctx.save((s) => { s.spokes = [...(s.spokes ?? []), spoke]; }, "connections").then(async (saved) => {
+    if (saved) ctx.state.open.add("connections");
+    if (saved && dev?.clientSecret && !ctx.host?.oauth) {
+      // A freshly added Google spoke in development starts on the emulator.
+      await ctx.save((s) => {
+        const x = s.spokes.find((y) => y.id === spoke.id);
+        if (x) { x.endpoints = { ...dev.endpoints }; if (dev.clientId) x.clientId = dev.clientId; }
+      }, "connections");
+      await storeSecret(ctx, clientSecretName(spoke.id), dev.clientSecret, null);
+    }
+    ctx.render();
+  });
+}
+
+function removeSpoke(ctx, spokeId) {
+  return ctx.save((s) => { s.spokes = (s.spokes ?? []).filter((x) => x.id !== spokeId); }, "connections");
+}
+
+function connect(ctx, spokeId) {
+  delete ctx.state.tested?.[spokeId];
+  return ctx.connect(spokeId);
+}
+
+function test(ctx, spokeId) {
+  return ctx.act("test", "connections", async () => {
+    const status = await ctx.plugin.testConnection(spokeId);
+    ctx.state.tested = { ...(ctx.state.tested ?? {}), [spokeId]: status ?? {} };
+    if (status?.problem) {
+      delete ctx.state.tested[spokeId];
+      ctx.state.errors.connections = status.problem;
+    }
+  });
+}
+
+function disconnect(ctx, spokeId) {
+  delete ctx.state.tested?.[spokeId];
+  return ctx.act("disconnect", "connections", async () => {
+    await ctx.plugin.disconnect(spokeId);
+    ctx.announce(ctx.t("connections.disconnected"));
+  });
+}
+
+function forget(ctx, spokeId) {
+  ctx.state.confirmForget = null;
+  return ctx.act("forget", "connections", async () => {
+    await ctx.plugin.forgetLinks(spokeId);
+    ctx.announce(ctx.t("connections.forgotten"));
+  });
+}
