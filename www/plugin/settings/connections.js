@@ -75,7 +75,7 @@ function spokeCard(ctx, spoke) {
     input(id("name"), t("connections.name"), spoke.name, (value) => setSpoke((x) => { x.name = value.trim(); })),
     checkbox(id("allow-create"), t("connections.allowCreate", { name: remoteName(ctx, spoke.id) }), spoke.allowCreate, (v) => setSpoke((x) => { x.allowCreate = v; })),
   );
-  if (spoke.kind === "google") card.append(ownApp(ctx, spoke, id, setSpoke), devEndpoints(ctx, spoke, id, setSpoke));
+  if (spoke.kind === "google") card.append(...[ownApp(ctx, spoke, id, setSpoke), devEndpoints(ctx, spoke, id, setSpoke)].filter(Boolean));
   if (spoke.kind === "carddav") card.append(carddavFields(ctx, spoke, id, setSpoke));
   card.append(el("div", { class: "cs-actions" }, [
     button(t("connections.remove"), () => removeSpoke(ctx, spoke.id), { id: id("remove"), kind: "danger", disabled: busy || connected, "aria-describedby": id("remove-hint") }),

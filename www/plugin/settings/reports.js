@@ -5,7 +5,9 @@ import { el } from "./dom.js";
 export function sideCountsText(i18n, side) {
   const c = side ?? { created: 0, updated: 0, deleted: 0 };
   return i18n.t("counts.side", {
-    created: i18n.number(c.created), updated: i18n.number(c.updated), deleted: i18n.number(c.deleted),
+    created: i18n.t("counts.created", { count: c.created || 0 }),
+    updated: i18n.t("counts.updated", { count: c.updated || 0 }),
+    deleted: i18n.t("counts.deleted", { count: c.deleted || 0 }),
   });
 }
 

@@ -99,13 +99,14 @@ export function mount(container, options = {}) {
       if (details.open) state.open.add(id); else state.open.delete(id);
       if (details.open && (id === "flows" || id === "fields") && !state.guide[id]) {
         state.guide[id] = true;
-        render();
+        // Redraw only while the first-run guide is on screen, to tick its step.
+        if (root.querySelector("#cs-guide")) render();
       }
     });
     const body = el("div", { class: "cs-section-body" });
     if (state.errors[id]) body.append(renderError(state.errors[id], ctx.i18n, { onAction: (a) => ctx.remedy(a, state.spokeId) }));
     const content = draw(ctx);
-    if (content) body.append(...[].concat(content));
+    if (content) body.append(...[].concat(content).filter(Boolean));
     details.append(body);
     return details;
   }
