@@ -14,7 +14,7 @@ function textInput(id, label, value, type = "text") {
 }
 
 /** Editable rows of {value, type} for e-mails or phones; one empty row to add to. */
-function valueRows(name, label, entries, types, inputType) {
+function valueRows(name, label, addLabel, entries, types, inputType) {
   const rows = h("div", { class: "rows", "data-rows": name });
   const addRow = (entry = {}) => {
     const typeSelect = h("select", { "data-part": "type", "aria-label": `${label} · ${t("type")}` },
@@ -30,7 +30,7 @@ function valueRows(name, label, entries, types, inputType) {
   return h("div", { class: "field" },
     h("span", { class: "field-label" }, label),
     rows,
-    h("div", {}, h("button", { type: "button", class: "button", "data-add": name, onclick: () => addRow() }, `${t("add")} ${label.toLowerCase()}`)));
+    h("div", {}, h("button", { type: "button", class: "button", "data-add": name, onclick: () => addRow() }, addLabel)));
 }
 
 function readRows(form, name, original) {
@@ -73,10 +73,9 @@ export function renderContactForm({ container, contact, lists, tags, users, book
         h("select", { name: "owner", id: "field-owner" },
           h("option", { value: "" }, "—"),
           ...users.map((u) => h("option", { value: u.id, selected: u.id === f.owner }, u.name))))),
-    h("h3", {}, t("emailsLabel")),
-    valueRows("emails", t("emailsLabel"), f.emails, EMAIL_TYPES, "email"),
-    h("h3", {}, t("phonesLabel")),
-    valueRows("phones", t("phonesLabel"), f.phones, PHONE_TYPES, "tel"),
+    h("div", { class: "pair-grid" },
+      valueRows("emails", t("emailsLabel"), t("addEmail"), f.emails, EMAIL_TYPES, "email"),
+      valueRows("phones", t("phonesLabel"), t("addPhone"), f.phones, PHONE_TYPES, "tel")),
     h("h3", {}, t("addressLabel")),
     h("div", { class: "form-grid" },
       ...["street", "postalCode", "city", "region", "country"].map((part) =>
