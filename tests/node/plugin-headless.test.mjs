@@ -79,7 +79,8 @@ test("host events reach the plugin, and deactivate unsubscribes and frees it", a
   assert.ok(!host.logs.some((l) => /could not handle a host event/.test(l.message)), JSON.stringify(host.logs));
   deactivate();
   assert.equal(host.subscriberCount, 0);
-  assert.throws(() => plugin.version(), "a freed plugin cannot be called");
+  assert.throws(() => plugin.version(), { code: "CANCELLED" }, "a deactivated plugin answers with a coded Error");
+  await assert.rejects(plugin.status(), { code: "CANCELLED" });
 });
 
 test("the scheduler runs the manifest's command with trigger schedule and skips overlapping ticks", async () => {

@@ -7,6 +7,7 @@ import http from "node:http";
 import { createAllowlist } from "../../www/plugin/allowlist.js";
 import { adaptHost, createTimerSet } from "../../www/plugin/host-adapter.js";
 import { createNodeHost, readManifest } from "../../www/node-host/node-host.mjs";
+import { createPluginFacade } from "../../www/plugin/plugin-facade.js";
 
 let server;
 let port;
@@ -133,4 +134,21 @@ test("now, randomBytes and sleep; clearing the timers cancels pending sleeps", a
   await assert.rejects(pending, { code: "CANCELLED" });
   assert.equal(timers.size, 0);
   await assert.rejects(host.sleep(1), { code: "CANCELLED" });
+});
+
+test("the plugin facade turns uncoded failures of the core into coded Errors and refuses calls once retired", async () => {
+  const core = {
+    version: () => "1.2.3",
+    status: async () => { throw new Error("null pointer passed to rust"); },
+    getSettings: async () => { throw "a bare string"; },
+    saveSettings: async () => { const e = new Error("bad"); e.code = "INVALID_SETTINGS"; throw e; },
+  };
+  const { facade, retire } = createPluginFacade(core);
+  assert.equal(facade.version(), "1.2.3");
+  await assert.rejects(facade.status(), (e) => e instanceof Error && e.code === "INTERNAL");
+  await assert.rejects(facade.getSettings(), (e) => e instanceof Error && e.code === "INTERNAL" && e.message === "a bare string");
+  await assert.rejects(facade.saveSettings({}), { code: "INVALID_SETTINGS" });
+  await assert.rejects(facade.preview("g1"), { code: "INTERNAL" }, "a method the core lacks");
+  retire();
+  assert.throws(() => facade.version(), { code: "CANCELLED" });
 });

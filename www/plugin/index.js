@@ -6,6 +6,7 @@ import { createAllowlist } from "./allowlist.js";
 import { codedError, toCodedError } from "./coded-error.js";
 import { adaptHost, createTimerSet } from "./host-adapter.js";
 import { loadWasm } from "./load-wasm.js";
+import { createPluginFacade } from "./plugin-facade.js";
 
 export { codedError } from "./coded-error.js";
 
@@ -100,7 +101,8 @@ export async function activate(hostApi, { pluginRoot, manifest, allowDevHosts = 
   const timers = createTimerSet();
   const pluginHost = adaptHost(hostApi, { allowlist, timers });
   const glue = await loadWasm(new URL(wasmPath, root));
-  const plugin = await createPlugin(glue, pluginHost, theManifest);
+  const core = await createPlugin(glue, pluginHost, theManifest);
+  const { facade: plugin, retire } = createPluginFacade(core);
 
   let active = true;
   const unsubscribe = hostApi.onEvent((event) => {
@@ -117,9 +119,10 @@ export async function activate(hostApi, { pluginRoot, manifest, allowDevHosts = 
     if (!active) return;
     active = false;
     try { if (typeof unsubscribe === "function") unsubscribe(); } catch { /* the host's problem */ }
-    try { plugin.cancel?.(); } catch { /* nothing running */ }
+    try { core.cancel?.(); } catch { /* nothing running */ }
+    retire();
     timers.clear();
-    try { plugin.free?.(); } catch { /* already freed */ }
+    try { core.free?.(); } catch { /* already freed */ }
   }
 
   return { plugin, manifest: theManifest, deactivate, allowedOrigins: allowlist.origins };
