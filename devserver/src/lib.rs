@@ -1,2 +1,3 @@
 //! The development server: serves the reference host and the built plugin, and hosts the
 //! provider emulators (Google OAuth and People API) on loopback only.
+pub mod google;

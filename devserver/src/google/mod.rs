@@ -1,0 +1,254 @@
+//! A strict local emulator of Google's OAuth 2.0 and People API v1, on 127.0.0.1 only.
+//!
+//! Every People API request is checked against Google's discovery document (method, path,
+//! parameters, body fields), answered with Google's error envelope, metered against per-user
+//! quotas, and logged. An admin API under `/__admin/` seeds data, edits contacts as a user
+//! would, injects faults and moves the clock.
+//!
+//! ```no_run
+//! let emu = devserver::google::start(0, devserver::google::EmulatorConfig::demo()).unwrap();
+//! println!("Google emulator at {}", emu.url());
+//! // dropped at the end of scope: the server stops.
+//! ```
+
+pub mod admin;
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod connections;
+pub mod cors;
+pub mod discovery;
+pub mod error;
+pub mod faults;
+pub mod groups;
+pub mod http;
+pub mod oauth;
+pub mod people;
+pub mod person;
+pub mod quota;
+pub mod random;
+pub mod request_log;
+pub mod seed;
+pub mod state;
+
+pub use config::{EmulatorConfig, QuotaConfig, Seed};
+
+use faults::FaultKind;
+use http::{Req, Resp};
+use serde_json::Value;
+use state::State;
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+/// State shared by the worker threads.
+pub struct Shared {
+    state: Mutex<State>,
+    pub clock: clock::Clock,
+    log: Mutex<Vec<Value>>,
+}
+
+impl Shared {
+    /// Locks the state; a panicked holder does not make the emulator unusable.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running emulator. Dropping it stops the server and joins its threads.
+pub struct GoogleEmulator {
+    url: String,
+    port: u16,
+    server: Arc<tiny_http::Server>,
+    shared: Arc<Shared>,
+    stopping: Arc<AtomicBool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl GoogleEmulator {
+    /// Base URL, e.g. `http://127.0.0.1:43123` (no trailing slash). OAuth, token, revoke,
+    /// People API (`/v1/...`) and admin (`/__admin/...`) all live on this origin.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Direct access to the shared state (for in-process tests and tools).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stops the server (also done on drop).
+    pub fn stop(&mut self) {
+        if self.stopping.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        for _ in 0..self.workers.len() {
+            self.server.unblock();
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for GoogleEmulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts the emulator on `127.0.0.1:port` (0 picks a free port).
+pub fn start(port: u16, config: EmulatorConfig) -> Result<GoogleEmulator, String> {
+    let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot bind 127.0.0.1:{port}: {e}"))?;
+    let port = server.server_addr().to_ip().map(|a| a.port()).ok_or("server has no IP address")?;
+    let server = Arc::new(server);
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State::new(config.clone())),
+        clock: clock::Clock::default(),
+        log: Mutex::new(Vec::new()),
+    });
+    admin::reset(&shared, config.clone());
+    let stopping = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for i in 0..config.workers.max(1) {
+        let (server, shared, stopping) = (server.clone(), shared.clone(), stopping.clone());
+        let handle = std::thread::Builder::new()
+            .name(format!("google-emu-{i}"))
+            .spawn(move || {
+                while !stopping.load(Ordering::SeqCst) {
+                    match server.recv() {
+                        Ok(rq) => serve_one(&shared, rq),
+                        Err(_) => break,
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot spawn worker: {e}"))?;
+        workers.push(handle);
+    }
+    Ok(GoogleEmulator { url: format!("http://127.0.0.1:{port}"), port, server, shared, stopping, workers })
+}
+
+fn to_req(rq: &mut tiny_http::Request) -> Req {
+    let url = rq.url().to_string();
+    let (path, raw_query) = match url.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (url, String::new()),
+    };
+    let mut body = Vec::new();
+    let _ = rq.as_reader().take(64 * 1024 * 1024).read_to_end(&mut body);
+    Req {
+        method: rq.method().as_str().to_ascii_uppercase(),
+        query: http::parse_form(&raw_query),
+        raw_query,
+        path,
+        headers: rq.headers().iter().map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string())).collect(),
+        body,
+    }
+}
+
+fn respond(rq: tiny_http::Request, resp: Resp) {
+    let mut r = tiny_http::Response::from_data(resp.body).with_status_code(resp.status);
+    for (k, v) in &resp.headers {
+        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+            r.add_header(h);
+        }
+    }
+    let _ = rq.respond(r);
+}
+
+/// Routes a request that is not an admin request.
+fn route(sh: &Shared, req: &Req) -> Resp {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("OPTIONS", _) => cors::preflight(req),
+        ("GET", "/o/oauth2/v2/auth") | ("GET", "/o/oauth2/auth") => oauth::authorize_page(sh, req),
+        ("POST", "/o/oauth2/v2/auth/consent") => oauth::consent(sh, req),
+        ("GET", "/o/oauth2/consent.css") => Resp::typed(200, "text/css; charset=utf-8", oauth::CONSENT_CSS.as_bytes().to_vec()),
+        (_, "/token") => oauth::token_endpoint(sh, req),
+        ("POST", "/revoke") | ("POST", "/o/oauth2/revoke") => oauth::revoke(sh, req),
+        (_, p) if p.starts_with("/v1/") => api::handle(sh, req),
+        _ => error::ApiError::new(404, "NOT_FOUND", format!("The requested URL {} was not found on this server.", req.path)).into_resp(),
+    }
+}
+
+fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
+    let start_ms = clock::real_now_ms();
+    let req = to_req(&mut rq);
+    if req.path.starts_with("/__admin/") || req.path == "/__admin" {
+        let mut resp = admin::handle(sh, &req);
+        cors::decorate(&req, &mut resp);
+        if req.method == "OPTIONS" {
+            resp = cors::preflight(&req);
+        }
+        respond(rq, resp);
+        return;
+    }
+    let fault = if req.method == "OPTIONS" {
+        None
+    } else {
+        let mut st = sh.lock();
+        let st = &mut *st;
+        let rng = &mut st.rng;
+        faults::pick(&mut st.faults, &req.method, &req.path, || rng.unit())
+    };
+    let log_body = request_log::redact_body(&req.body, req.header("Content-Type"));
+    let fault_name = fault.as_ref().map(|f| match f {
+        FaultKind::Status { status } => format!("status:{status}"),
+        FaultKind::Latency { ms } => format!("latency:{ms}"),
+        FaultKind::Drop => "drop".into(),
+        FaultKind::Malformed => "malformed".into(),
+        FaultKind::Truncated => "truncated".into(),
+    });
+    let mut resp = match &fault {
+        Some(FaultKind::Status { status }) => {
+            let st = error::status_for_http(*status);
+            let msg = match status {
+                429 => "Resource has been exhausted (e.g. check quota).",
+                503 => "The service is currently unavailable.",
+                500 => "Internal error encountered.",
+                _ => "Injected fault.",
+            };
+            let mut e = error::ApiError::new(*status, st, msg);
+            if *status == 429 {
+                e = e.with_reason("RATE_LIMIT_EXCEEDED", "googleapis.com", serde_json::json!({"service": "people.googleapis.com"}));
+                e.headers.push(("Retry-After".into(), "1".into()));
+            }
+            e.into_resp()
+        }
+        Some(FaultKind::Drop) => {
+            log_line(sh, &req, log_body, 0, start_ms, fault_name.as_deref());
+            // No valid HTTP response: the client sees a broken connection.
+            let mut w = rq.into_writer();
+            let _ = w.write_all(b"\x00\x00\r\n\r\n");
+            let _ = w.flush();
+            return;
+        }
+        Some(FaultKind::Latency { ms }) => {
+            std::thread::sleep(std::time::Duration::from_millis(*ms));
+            route(sh, &req)
+        }
+        _ => route(sh, &req),
+    };
+    match &fault {
+        Some(FaultKind::Malformed) => {
+            resp.body = b"{\"connections\": [{\"resourceName\": \"people/c1\",, <html>".to_vec();
+        }
+        Some(FaultKind::Truncated) => {
+            let half = resp.body.len() / 2;
+            resp.body.truncate(half);
+        }
+        _ => {}
+    }
+    cors::decorate(&req, &mut resp);
+    log_line(sh, &req, log_body, resp.status, start_ms, fault_name.as_deref());
+    respond(rq, resp);
+}
+
+fn log_line(sh: &Shared, req: &Req, body: Value, status: u16, start_ms: i64, fault: Option<&str>) {
+    let line = request_log::entry(&req.method, &req.path, &req.raw_query, body, status, start_ms, clock::real_now_ms(), fault);
+    sh.log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+}

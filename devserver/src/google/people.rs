@@ -1,0 +1,390 @@
+//! People API contact methods: get, batchGet, create, update (mask replace/clear, etag
+//! check), delete, the three batch calls with their limits, photos and search.
+
+use super::api::Ctx;
+use super::error::{ApiError, ApiResult};
+use super::person::{incoming, parse_mask, render, search_text, Incoming, PERSON_FIELDS, UPDATE_FIELDS};
+use super::random::token;
+use super::state::{parse_person_id, Account};
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+const STALE_ETAG: &str =
+    "Request person.etag is different than the current person.etag. Clear local cache and get the latest person.";
+
+fn all_fields() -> Vec<String> {
+    PERSON_FIELDS.iter().map(|s| s.to_string()).collect()
+}
+
+/// A mask given as an optional parameter: all fields when absent.
+fn optional_mask(raw: Option<&str>, what: &str) -> ApiResult<Vec<String>> {
+    match raw {
+        Some(r) if !r.trim().is_empty() => parse_mask(Some(r), what, PERSON_FIELDS, "people"),
+        _ => Ok(all_fields()),
+    }
+}
+
+fn resource_name(ctx: &Ctx) -> String {
+    format!("people/{}", ctx.vars.get("peopleId").map(String::as_str).unwrap_or(""))
+}
+
+fn self_profile(acct: &Account, mask: &[String]) -> Value {
+    let id = acct.numeric_id.to_string();
+    let src = json!({"type": "PROFILE", "id": id});
+    let mut p = json!({
+        "resourceName": format!("people/{id}"),
+        "etag": format!("%EgUBAi43PRoEAQIFByIM{}", &id[..id.len().min(8)]),
+        "metadata": {"sources": [{"type": "PROFILE", "id": id, "etag": "#profile"}], "objectType": "PERSON"},
+    });
+    if mask.iter().any(|m| m == "names") {
+        p["names"] = json!([{"metadata": {"primary": true, "source": src}, "displayName": acct.display_name, "unstructuredName": acct.display_name}]);
+    }
+    if mask.iter().any(|m| m == "emailAddresses") {
+        p["emailAddresses"] = json!([{"metadata": {"primary": true, "verified": true, "source": src}, "value": acct.email}]);
+    }
+    p
+}
+
+pub fn get(ctx: &mut Ctx) -> ApiResult<Value> {
+    let mask_raw = ctx.q("personFields").or_else(|| ctx.q("requestMask.includeField")).map(String::from);
+    let mask = parse_mask(mask_raw.as_deref(), "personFields", PERSON_FIELDS, "people/get")?;
+    let name = resource_name(ctx);
+    let acct = ctx.acct()?;
+    if name == "people/me" {
+        return Ok(self_profile(acct, &mask));
+    }
+    let c = acct.live(&name).ok_or_else(ApiError::not_found)?;
+    Ok(render(c, acct, &mask, false))
+}
+
+pub fn batch_get(ctx: &mut Ctx) -> ApiResult<Value> {
+    let mask_raw = ctx.q("personFields").or_else(|| ctx.q("requestMask.includeField")).map(String::from);
+    let mask = parse_mask(mask_raw.as_deref(), "personFields", PERSON_FIELDS, "people/getBatchGet")?;
+    let names: Vec<String> = ctx.req.query_all("resourceNames").into_iter().map(String::from).collect();
+    if names.is_empty() {
+        return Err(ApiError::invalid("Request must contain at least one resourceNames value."));
+    }
+    if names.len() > 200 {
+        return Err(ApiError::invalid("Request exceeds the maximum of 200 resourceNames."));
+    }
+    let acct = ctx.acct()?;
+    let responses: Vec<Value> = names
+        .iter()
+        .map(|n| {
+            if n == "people/me" {
+                return json!({"requestedResourceName": n, "httpStatusCode": 200, "person": self_profile(acct, &mask), "status": {}});
+            }
+            match acct.live(n) {
+                Some(c) => json!({"requestedResourceName": n, "httpStatusCode": 200, "person": render(c, acct, &mask, false), "status": {}}),
+                None => json!({"requestedResourceName": n, "httpStatusCode": 404, "status": ApiError::not_found().item_status()}),
+            }
+        })
+        .collect();
+    Ok(json!({ "responses": responses }))
+}
+
+/// Creates one contact from a Person; memberships default to My Contacts.
+fn create_one(ctx: &mut Ctx, inc: Incoming) -> ApiResult<u64> {
+    let id = ctx.st.new_contact_id();
+    let (now, delay) = (ctx.now, ctx.delay());
+    let acct = ctx.acct_mut()?;
+    let memberships = match inc.memberships {
+        Some(m) if !m.is_empty() => m,
+        _ => BTreeSet::from(["myContacts".to_string()]),
+    };
+    Ok(acct.insert_contact(id, inc.fields, memberships, now, delay))
+}
+
+pub fn create(ctx: &mut Ctx) -> ApiResult<Value> {
+    let mask = optional_mask(ctx.q("personFields"), "personFields")?;
+    let body = ctx.body.clone();
+    let inc = incoming(&body, ctx.acct()?)?;
+    let id = create_one(ctx, inc)?;
+    let acct = ctx.acct()?;
+    let c = acct.contacts.get(&id).ok_or_else(ApiError::not_found)?;
+    Ok(render(c, acct, &mask, false))
+}
+
+/// Checks the etag and applies `mask` to the contact; the caller touches it afterwards.
+fn apply_update(acct: &mut Account, name: &str, inc: Incoming, mask: &[String]) -> ApiResult<u64> {
+    let id = parse_person_id(name).ok_or_else(ApiError::not_found)?;
+    let stale_forced = acct.stale_next_update;
+    let c = acct.contacts.get(&id).filter(|c| !c.deleted).ok_or_else(ApiError::not_found)?;
+    let Some(etag) = inc.etag else {
+        return Err(ApiError::invalid(
+            "Request must set person.etag or person.metadata.sources.etag for the source that is being updated.",
+        ));
+    };
+    if stale_forced || (etag != c.etag && etag != c.source_etag) {
+        acct.stale_next_update = false;
+        return Err(ApiError::precondition(STALE_ETAG));
+    }
+    // Validate memberships against the account before mutating.
+    let c = acct.contacts.get_mut(&id).ok_or_else(ApiError::not_found)?;
+    for field in mask {
+        if field == "memberships" {
+            c.memberships = inc.memberships.clone().unwrap_or_default();
+            continue;
+        }
+        match inc.fields.get(field.as_str()) {
+            Some(v) => {
+                c.fields.insert(field.clone(), v.clone());
+            }
+            None => {
+                c.fields.remove(field.as_str());
+            }
+        }
+    }
+    Ok(id)
+}
+
+pub fn update(ctx: &mut Ctx) -> ApiResult<Value> {
+    let update_mask = parse_mask(ctx.q("updatePersonFields"), "updatePersonFields", UPDATE_FIELDS, "people/updateContact")?;
+    let read_mask = optional_mask(ctx.q("personFields"), "personFields")?;
+    let name = resource_name(ctx);
+    let body = ctx.body.clone();
+    if let Some(rn) = body.get("resourceName").and_then(Value::as_str) {
+        if rn != name {
+            return Err(ApiError::invalid("Request person.resourceName does not match the resource name in the URL."));
+        }
+    }
+    let inc = incoming(&body, ctx.acct()?)?;
+    let (now, delay) = (ctx.now, ctx.delay());
+    let acct = ctx.acct_mut()?;
+    let id = apply_update(acct, &name, inc, &update_mask)?;
+    acct.touch(id, now, delay);
+    let acct = ctx.acct()?;
+    let c = acct.contacts.get(&id).ok_or_else(ApiError::not_found)?;
+    Ok(render(c, acct, &read_mask, false))
+}
+
+pub fn delete(ctx: &mut Ctx) -> ApiResult<Value> {
+    let name = resource_name(ctx);
+    let (now, delay) = (ctx.now, ctx.delay());
+    let acct = ctx.acct_mut()?;
+    let id = parse_person_id(&name).ok_or_else(ApiError::not_found)?;
+    if !acct.delete_contact(id, now, delay) {
+        return Err(ApiError::not_found());
+    }
+    Ok(json!({}))
+}
+
+fn batch_error(kind: &str, errors: Map<String, Value>, first: &ApiError) -> ApiError {
+    let mut e = ApiError::new(first.code, first.status, first.message.clone());
+    e.details.push(json!({"@type": format!("type.googleapis.com/google.people.v1.{kind}"), "contactErrors": errors}));
+    e
+}
+
+/// Atomic like Google's: every item is checked first; one bad item fails the whole batch
+/// with the per-item errors (keyed by index) in the error details, and nothing is written.
+pub fn batch_create(ctx: &mut Ctx) -> ApiResult<Value> {
+    let read_mask = parse_mask(ctx.body.get("readMask").and_then(Value::as_str), "readMask", PERSON_FIELDS, "people/batchCreateContacts")?;
+    let contacts = ctx.body.get("contacts").and_then(Value::as_array).cloned().unwrap_or_default();
+    if contacts.is_empty() {
+        return Err(ApiError::invalid("Request must contain at least one contact."));
+    }
+    if contacts.len() > 200 {
+        return Err(ApiError::invalid("Too many contacts in the request. The maximum is 200."));
+    }
+    let mut parsed = Vec::new();
+    let mut errors = Map::new();
+    let mut first: Option<ApiError> = None;
+    for (i, c) in contacts.iter().enumerate() {
+        let person = c.get("contactPerson").cloned().unwrap_or(Value::Null);
+        let result = if person.is_object() {
+            incoming(&person, ctx.acct()?)
+        } else {
+            Err(ApiError::invalid("contactPerson is required."))
+        };
+        match result {
+            Ok(inc) => parsed.push(inc),
+            Err(e) => {
+                errors.insert(i.to_string(), e.item_status());
+                first.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(f) = first {
+        return Err(batch_error("BatchCreateContactsErrorDetails", errors, &f));
+    }
+    let mut ids = Vec::new();
+    for inc in parsed {
+        ids.push(create_one(ctx, inc)?);
+    }
+    let acct = ctx.acct()?;
+    let created: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| acct.contacts.get(id))
+        .map(|c| json!({"httpStatusCode": 200, "person": render(c, acct, &read_mask, false), "status": {}}))
+        .collect();
+    Ok(json!({ "createdPeople": created }))
+}
+
+/// Atomic like `batch_create`: stale etags, missing contacts or bad fields fail the batch with
+/// per-resource errors in the details; otherwise every contact is updated.
+pub fn batch_update(ctx: &mut Ctx) -> ApiResult<Value> {
+    let update_mask = parse_mask(ctx.body.get("updateMask").and_then(Value::as_str), "updateMask", UPDATE_FIELDS, "people/batchUpdateContacts")?;
+    let read_mask = parse_mask(ctx.body.get("readMask").and_then(Value::as_str), "readMask", PERSON_FIELDS, "people/batchUpdateContacts")?;
+    let contacts = ctx.body.get("contacts").and_then(Value::as_object).cloned().unwrap_or_default();
+    if contacts.is_empty() {
+        return Err(ApiError::invalid("Request must contain at least one contact."));
+    }
+    if contacts.len() > 200 {
+        return Err(ApiError::invalid("Too many contacts in the request. The maximum is 200."));
+    }
+    let (now, delay) = (ctx.now, ctx.delay());
+    // Dry run on a copy, so a failure leaves the account untouched.
+    let mut scratch = ctx.acct()?.clone();
+    let mut errors = Map::new();
+    let mut first: Option<ApiError> = None;
+    let mut ids = BTreeMap::new();
+    for (name, person) in &contacts {
+        let result = incoming(person, &scratch).and_then(|inc| apply_update(&mut scratch, name, inc, &update_mask));
+        match result {
+            Ok(id) => {
+                ids.insert(name.clone(), id);
+            }
+            Err(e) => {
+                errors.insert(name.clone(), e.item_status());
+                first.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(f) = first {
+        if let Ok(acct) = ctx.acct_mut() {
+            acct.stale_next_update = scratch.stale_next_update;
+        }
+        return Err(batch_error("BatchUpdateContactsErrorDetails", errors, &f));
+    }
+    for id in ids.values() {
+        scratch.touch(*id, now, delay);
+    }
+    let acct = ctx.acct_mut()?;
+    *acct = scratch;
+    let acct = ctx.acct()?;
+    let mut result = Map::new();
+    for (name, id) in &ids {
+        if let Some(c) = acct.contacts.get(id) {
+            result.insert(
+                name.clone(),
+                json!({"requestedResourceName": name, "httpStatusCode": 200, "person": render(c, acct, &read_mask, false), "status": {}}),
+            );
+        }
+    }
+    Ok(json!({ "updateResult": result }))
+}
+
+/// Deletes up to 500 contacts. Names already gone are skipped, so a retried batch (after a
+/// lost response) succeeds; malformed names fail the whole request.
+pub fn batch_delete(ctx: &mut Ctx) -> ApiResult<Value> {
+    let names: Vec<String> = ctx
+        .body
+        .get("resourceNames")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        return Err(ApiError::invalid("Request must contain at least one resourceNames value."));
+    }
+    if names.len() > 500 {
+        return Err(ApiError::invalid("Too many resource names in the request. The maximum is 500."));
+    }
+    let mut ids = Vec::new();
+    for n in &names {
+        ids.push(parse_person_id(n).ok_or_else(|| ApiError::invalid(format!("Resource name \"{n}\" is not a valid contact resource name.")))?);
+    }
+    let (now, delay) = (ctx.now, ctx.delay());
+    let acct = ctx.acct_mut()?;
+    for id in ids {
+        acct.delete_contact(id, now, delay);
+    }
+    Ok(json!({}))
+}
+
+pub fn update_photo(ctx: &mut Ctx) -> ApiResult<Value> {
+    let name = resource_name(ctx);
+    let raw = ctx.body.get("photoBytes").and_then(Value::as_str).unwrap_or("").to_string();
+    if raw.is_empty() {
+        return Err(ApiError::invalid("photoBytes is required."));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&raw)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&raw))
+        .map_err(|_| ApiError::invalid("Invalid value at 'photo_bytes' (TYPE_BYTES), Base64 decoding failed"))?;
+    let is_jpeg = bytes.starts_with(&[0xFF, 0xD8, 0xFF]);
+    let is_png = bytes.starts_with(&[0x89, b'P', b'N', b'G']);
+    if !is_jpeg && !is_png {
+        return Err(ApiError::invalid("Photo is not a supported image: send JPEG or PNG bytes."));
+    }
+    let mask = match ctx.body.get("personFields").and_then(Value::as_str) {
+        Some(m) => parse_mask(Some(m), "personFields", PERSON_FIELDS, "people/updateContactPhoto")?,
+        None => vec!["photos".to_string()],
+    };
+    let (now, delay) = (ctx.now, ctx.delay());
+    let acct = ctx.acct_mut()?;
+    let id = acct.live(&name).map(|c| c.id).ok_or_else(ApiError::not_found)?;
+    if let Some(c) = acct.contacts.get_mut(&id) {
+        c.photo_url = Some(format!("https://lh3.googleusercontent.com/cm/{}", token(24)));
+    }
+    acct.touch(id, now, delay);
+    let acct = ctx.acct()?;
+    let c = acct.contacts.get(&id).ok_or_else(ApiError::not_found)?;
+    Ok(json!({ "person": render(c, acct, &mask, false) }))
+}
+
+pub fn delete_photo(ctx: &mut Ctx) -> ApiResult<Value> {
+    let name = resource_name(ctx);
+    let mask = match ctx.q("personFields") {
+        Some(m) => Some(parse_mask(Some(m), "personFields", PERSON_FIELDS, "people/deleteContactPhoto")?),
+        None => None,
+    };
+    let (now, delay) = (ctx.now, ctx.delay());
+    let acct = ctx.acct_mut()?;
+    let id = acct.live(&name).map(|c| c.id).ok_or_else(ApiError::not_found)?;
+    let had = acct.contacts.get_mut(&id).and_then(|c| c.photo_url.take()).is_some();
+    if !had {
+        return Err(ApiError::not_found());
+    }
+    acct.touch(id, now, delay);
+    let acct = ctx.acct()?;
+    match (mask, acct.contacts.get(&id)) {
+        (Some(m), Some(c)) => Ok(json!({ "person": render(c, acct, &m, false) })),
+        _ => Ok(json!({})),
+    }
+}
+
+/// searchContacts: an empty query warms the cache (and returns nothing); until then every
+/// search returns nothing, as Google documents.
+pub fn search(ctx: &mut Ctx) -> ApiResult<Value> {
+    let mask = parse_mask(ctx.q("readMask"), "readMask", PERSON_FIELDS, "people/searchContacts")?;
+    let size = match ctx.q_int("pageSize") {
+        None | Some(0) => 10,
+        Some(n) if (1..=30).contains(&n) => n as usize,
+        Some(n) => return Err(ApiError::invalid(format!("Invalid pageSize {n}: must be between 1 and 30, inclusive."))),
+    };
+    let query = ctx.q("query").unwrap_or("").trim().to_lowercase();
+    let acct = ctx.acct_mut()?;
+    if query.is_empty() {
+        acct.search_warm = true;
+        return Ok(json!({}));
+    }
+    if !acct.search_warm {
+        return Ok(json!({}));
+    }
+    let acct = ctx.acct()?;
+    let results: Vec<Value> = acct
+        .contacts
+        .values()
+        .filter(|c| !c.deleted)
+        .filter(|c| {
+            search_text(c).iter().any(|t| t.starts_with(&query) || t.split([' ', '@', '.', '-']).any(|w| w.starts_with(&query)))
+        })
+        .take(size)
+        .map(|c| json!({"person": render(c, acct, &mask, false)}))
+        .collect();
+    if results.is_empty() {
+        return Ok(json!({}));
+    }
+    Ok(json!({ "results": results }))
+}

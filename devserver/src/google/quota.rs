@@ -1,0 +1,129 @@
+//! Per-user quotas over a sliding window, with the costs Google charges per method, so a
+//! client's pacing can be measured against a limit that actually binds.
+
+use super::config::QuotaConfig;
+use super::error::ApiError;
+use serde_json::json;
+use std::collections::{HashMap, VecDeque};
+
+/// Quota buckets (Google's console names them per metric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    CriticalReads,
+    CriticalWrites,
+    DeletesAndGroupWrites,
+    PhotoWrites,
+    GroupReads,
+}
+
+impl Bucket {
+    fn limit(self, q: &QuotaConfig) -> u32 {
+        match self {
+            Bucket::CriticalReads => q.critical_reads,
+            Bucket::CriticalWrites => q.critical_writes,
+            Bucket::DeletesAndGroupWrites => q.deletes_and_group_writes,
+            Bucket::PhotoWrites => q.photo_writes,
+            Bucket::GroupReads => q.group_reads,
+        }
+    }
+
+    fn metric(self) -> &'static str {
+        match self {
+            Bucket::CriticalReads => "people.googleapis.com/read_requests",
+            Bucket::CriticalWrites => "people.googleapis.com/write_requests",
+            Bucket::DeletesAndGroupWrites => "people.googleapis.com/contact_group_and_delete_requests",
+            Bucket::PhotoWrites => "people.googleapis.com/photo_write_requests",
+            Bucket::GroupReads => "people.googleapis.com/contact_group_read_requests",
+        }
+    }
+}
+
+/// The cost of a method: units per bucket.
+pub fn cost_of(method_id: &str, full_sync_first_page: bool, q: &QuotaConfig) -> Vec<(Bucket, u32)> {
+    use Bucket::*;
+    match method_id {
+        "people.connections.list" => {
+            let extra = if full_sync_first_page { q.full_sync_first_page_extra } else { 0 };
+            vec![(CriticalReads, 1 + extra)]
+        }
+        "people.get" | "people.getBatchGet" | "people.searchContacts" => vec![(CriticalReads, 1)],
+        "people.createContact" | "people.updateContact" => vec![(CriticalWrites, 1)],
+        "people.batchCreateContacts" | "people.batchUpdateContacts" => vec![(CriticalReads, 6), (CriticalWrites, 6)],
+        "people.deleteContact" => vec![(DeletesAndGroupWrites, 1)],
+        "people.batchDeleteContacts" => vec![(DeletesAndGroupWrites, 10)],
+        "people.updateContactPhoto" | "people.deleteContactPhoto" => vec![(PhotoWrites, 1)],
+        "contactGroups.create" | "contactGroups.update" | "contactGroups.delete" | "contactGroups.members.modify" => {
+            vec![(DeletesAndGroupWrites, 1)]
+        }
+        "contactGroups.list" | "contactGroups.get" | "contactGroups.batchGet" => vec![(GroupReads, 1)],
+        _ => Vec::new(),
+    }
+}
+
+/// Usage log per (user, bucket): (time ms, units).
+#[derive(Debug, Default)]
+pub struct QuotaMeter {
+    usage: HashMap<(String, Bucket), VecDeque<(i64, u32)>>,
+}
+
+impl QuotaMeter {
+    /// Charges `costs` to `user` atomically, or refuses with 429 and a Retry-After.
+    pub fn charge(&mut self, user: &str, costs: &[(Bucket, u32)], q: &QuotaConfig, now: i64) -> Result<(), ApiError> {
+        if !q.enabled {
+            return Ok(());
+        }
+        let window = q.window_ms.max(1) as i64;
+        for (bucket, units) in costs {
+            let log = self.usage.entry((user.to_string(), *bucket)).or_default();
+            while log.front().is_some_and(|(t, _)| *t <= now - window) {
+                log.pop_front();
+            }
+            let used: u32 = log.iter().map(|(_, u)| *u).sum();
+            let limit = bucket.limit(q);
+            if used + units > limit {
+                // Wait until enough old usage leaves the window.
+                let mut freed = 0u32;
+                let mut wait_ms = window;
+                for (t, u) in log.iter() {
+                    freed += u;
+                    if used + units - freed <= limit {
+                        wait_ms = (t + window - now).max(1);
+                        break;
+                    }
+                }
+                let retry_s = ((wait_ms + 999) / 1000).max(1);
+                let mut err = ApiError::new(
+                    429,
+                    "RESOURCE_EXHAUSTED",
+                    format!(
+                        "Quota exceeded for quota metric '{}' and limit '{} per user per window' of service 'people.googleapis.com' for consumer 'project_number:emulator'.",
+                        bucket.metric(),
+                        limit
+                    ),
+                )
+                .with_reason(
+                    "RATE_LIMIT_EXCEEDED",
+                    "googleapis.com",
+                    json!({
+                        "service": "people.googleapis.com",
+                        "quota_metric": bucket.metric(),
+                        "quota_limit_value": limit.to_string(),
+                        "retry_after_ms": wait_ms.to_string(),
+                    }),
+                );
+                err.headers.push(("Retry-After".into(), retry_s.to_string()));
+                return Err(err);
+            }
+        }
+        for (bucket, units) in costs {
+            if let Some(log) = self.usage.get_mut(&(user.to_string(), *bucket)) {
+                log.push_back((now, *units));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn clear(&mut self) {
+        self.usage.clear();
+    }
+}

@@ -1,0 +1,75 @@
+//! The request log: one JSON line per request (method, path, query, body, status, start and
+//! end times), with tokens, codes and secrets redacted before anything is stored.
+
+use super::http::{encode_form, parse_form};
+use serde_json::{json, Value};
+
+/// Names whose values are secrets wherever they appear (query, form or JSON body).
+const SECRET_NAMES: &[&str] = &[
+    "access_token", "oauth_token", "token", "refresh_token", "code", "client_secret", "code_verifier", "id_token", "password",
+];
+
+const REDACTED: &str = "[REDACTED]";
+const MAX_BODY: usize = 256 * 1024;
+
+fn is_secret(name: &str) -> bool {
+    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// Redacts secret values in `a=1&b=2` text.
+pub fn redact_form(text: &str) -> String {
+    let pairs = parse_form(text);
+    let owned: Vec<(String, String)> =
+        pairs.into_iter().map(|(k, v)| if is_secret(&k) { (k, REDACTED.to_string()) } else { (k, v) }).collect();
+    let refs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    encode_form(&refs)
+}
+
+fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m.iter_mut() {
+                if is_secret(k) {
+                    *val = json!(REDACTED);
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// The body as it is logged: JSON redacted by key, forms by name, other text as is.
+pub fn redact_body(body: &[u8], content_type: Option<&str>) -> Value {
+    if body.is_empty() {
+        return Value::Null;
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX_BODY)]).to_string();
+    if let Ok(mut v) = serde_json::from_slice::<Value>(body) {
+        redact_json(&mut v);
+        return v;
+    }
+    if content_type.is_some_and(|c| c.contains("x-www-form-urlencoded")) || text.contains('=') {
+        return json!(redact_form(&text));
+    }
+    json!(text)
+}
+
+/// One log line.
+pub fn entry(method: &str, path: &str, raw_query: &str, body: Value, status: u16, start_ms: i64, end_ms: i64, fault: Option<&str>) -> Value {
+    let mut e = json!({
+        "method": method,
+        "path": path,
+        "query": redact_form(raw_query),
+        "body": body,
+        "status": status,
+        "startMs": start_ms,
+        "endMs": end_ms,
+    });
+    if let Some(f) = fault {
+        e["fault"] = json!(f);
+    }
+    e
+}
