@@ -125,8 +125,11 @@ fn collect(resources: &Value, out: &mut Vec<MethodInfo>) {
                     }
                 }
                 let r = |k: &str| m.get(k).and_then(|x| x.get("$ref")).and_then(Value::as_str).map(String::from);
+                // Ids are `people.<resource>.<method>`; the API prefix is dropped.
+                let full_id = s("id");
+                let id = full_id.strip_prefix("people.").unwrap_or(&full_id).to_string();
                 out.push(MethodInfo {
-                    id: s("id"),
+                    id,
                     http_method: s("httpMethod"),
                     segs: parse_template(&flat),
                     flat_path: flat,
