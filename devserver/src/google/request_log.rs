@@ -9,7 +9,7 @@ const SECRET_NAMES: &[&str] = &[
     "access_token", "oauth_token", "token", "refresh_token", "code", "client_secret", "code_verifier", "id_token", "password",
 ];
 
-const REDACTED: &str = "[REDACTED]";
+const REDACTED: &str = "REDACTED";
 const MAX_BODY: usize = 256 * 1024;
 
 fn is_secret(name: &str) -> bool {
