@@ -243,7 +243,11 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
             let mut st = sh.lock();
             let delay = st.config.propagation_delay_ms;
             let acct = st.account_mut(email).ok_or_else(|| account_missing(email))?;
-            let cid = contact_ref(acct, id)?.id;
+            let target = contact_ref(acct, id)?;
+            if target.deleted {
+                return Err(ApiError::precondition("The contact is deleted; it cannot be edited."));
+            }
+            let cid = target.id;
             let inc = incoming(&b, acct)?;
             let keys: Vec<String> = b.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
             if let Some(c) = acct.contacts.get_mut(&cid) {
@@ -286,7 +290,7 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
                 let entry = fields.entry(k.clone()).or_insert_with(|| json!([]));
                 if let Some(arr) = entry.as_array_mut() {
                     for it in items {
-                        if !arr.contains(it) && !(singleton && !arr.is_empty()) {
+                        if !arr.contains(it) && (!singleton || arr.is_empty()) {
                             arr.push(it.clone());
                         }
                     }

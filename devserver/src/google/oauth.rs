@@ -192,8 +192,7 @@ pub fn authorize_page(sh: &Shared, req: &Req) -> Resp {
         }
     }
     let app = st.clients.get(&ar.client_id).map(|c| c.name.clone()).unwrap_or_default();
-    let account_html = if accounts.len() == 1 {
-        let (email, name) = accounts[0];
+    let account_html = if let ([(email, name)], true) = (accounts.as_slice(), accounts.len() == 1) {
         format!(
             "<p class=\"account\" id=\"account\">{} &lt;{}&gt;</p><input type=\"hidden\" name=\"account\" value=\"{}\">",
             html_escape(name),

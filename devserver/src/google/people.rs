@@ -106,22 +106,27 @@ pub fn create(ctx: &mut Ctx) -> ApiResult<Value> {
     Ok(render(c, acct, &mask, false))
 }
 
-/// Checks the etag and applies `mask` to the contact; the caller touches it afterwards.
-fn apply_update(acct: &mut Account, name: &str, inc: Incoming, mask: &[String]) -> ApiResult<u64> {
+/// Checks that `name` exists and that the etag is current; returns the contact id.
+/// Consumes the admin "stale next update" fault.
+fn check_update(acct: &mut Account, name: &str, inc: &Incoming) -> ApiResult<u64> {
     let id = parse_person_id(name).ok_or_else(ApiError::not_found)?;
-    let stale_forced = acct.stale_next_update;
     let c = acct.contacts.get(&id).filter(|c| !c.deleted).ok_or_else(ApiError::not_found)?;
-    let Some(etag) = inc.etag else {
+    let Some(etag) = &inc.etag else {
         return Err(ApiError::invalid(
             "Request must set person.etag or person.metadata.sources.etag for the source that is being updated.",
         ));
     };
-    if stale_forced || (etag != c.etag && etag != c.source_etag) {
+    let stale = acct.stale_next_update || (*etag != c.etag && *etag != c.source_etag);
+    if stale {
         acct.stale_next_update = false;
         return Err(ApiError::precondition(STALE_ETAG));
     }
-    // Validate memberships against the account before mutating.
-    let c = acct.contacts.get_mut(&id).ok_or_else(ApiError::not_found)?;
+    Ok(id)
+}
+
+/// Applies `mask`: listed fields replaced, absent or empty ones cleared. The caller touches.
+fn write_update(acct: &mut Account, id: u64, inc: Incoming, mask: &[String]) {
+    let Some(c) = acct.contacts.get_mut(&id) else { return };
     for field in mask {
         if field == "memberships" {
             c.memberships = inc.memberships.clone().unwrap_or_default();
@@ -136,7 +141,6 @@ fn apply_update(acct: &mut Account, name: &str, inc: Incoming, mask: &[String]) 
             }
         }
     }
-    Ok(id)
 }
 
 pub fn update(ctx: &mut Ctx) -> ApiResult<Value> {
@@ -152,7 +156,8 @@ pub fn update(ctx: &mut Ctx) -> ApiResult<Value> {
     let inc = incoming(&body, ctx.acct()?)?;
     let (now, delay) = (ctx.now, ctx.delay());
     let acct = ctx.acct_mut()?;
-    let id = apply_update(acct, &name, inc, &update_mask)?;
+    let id = check_update(acct, &name, &inc)?;
+    write_update(acct, id, inc, &update_mask);
     acct.touch(id, now, delay);
     let acct = ctx.acct()?;
     let c = acct.contacts.get(&id).ok_or_else(ApiError::not_found)?;
@@ -234,34 +239,33 @@ pub fn batch_update(ctx: &mut Ctx) -> ApiResult<Value> {
         return Err(ApiError::invalid("Too many contacts in the request. The maximum is 200."));
     }
     let (now, delay) = (ctx.now, ctx.delay());
-    // Dry run on a copy, so a failure leaves the account untouched.
-    let mut scratch = ctx.acct()?.clone();
+    // Check every item first, so a failure leaves the account untouched.
     let mut errors = Map::new();
     let mut first: Option<ApiError> = None;
-    let mut ids = BTreeMap::new();
-    for (name, person) in &contacts {
-        let result = incoming(person, &scratch).and_then(|inc| apply_update(&mut scratch, name, inc, &update_mask));
-        match result {
-            Ok(id) => {
-                ids.insert(name.clone(), id);
-            }
-            Err(e) => {
-                errors.insert(name.clone(), e.item_status());
-                first.get_or_insert(e);
+    let mut ready = Vec::new();
+    {
+        let acct = ctx.acct_mut()?;
+        for (name, person) in &contacts {
+            let result = incoming(person, acct).and_then(|inc| check_update(acct, name, &inc).map(|id| (id, inc)));
+            match result {
+                Ok((id, inc)) => ready.push((name.clone(), id, inc)),
+                Err(e) => {
+                    errors.insert(name.clone(), e.item_status());
+                    first.get_or_insert(e);
+                }
             }
         }
     }
     if let Some(f) = first {
-        if let Ok(acct) = ctx.acct_mut() {
-            acct.stale_next_update = scratch.stale_next_update;
-        }
         return Err(batch_error("BatchUpdateContactsErrorDetails", errors, &f));
     }
-    for id in ids.values() {
-        scratch.touch(*id, now, delay);
-    }
+    let mut ids = BTreeMap::new();
     let acct = ctx.acct_mut()?;
-    *acct = scratch;
+    for (name, id, inc) in ready {
+        write_update(acct, id, inc, &update_mask);
+        acct.touch(id, now, delay);
+        ids.insert(name, id);
+    }
     let acct = ctx.acct()?;
     let mut result = Map::new();
     for (name, id) in &ids {

@@ -58,6 +58,7 @@ pub fn redact_body(body: &[u8], content_type: Option<&str>) -> Value {
 }
 
 /// One log line.
+#[allow(clippy::too_many_arguments)]
 pub fn entry(method: &str, path: &str, raw_query: &str, body: Value, status: u16, start_ms: i64, end_ms: i64, fault: Option<&str>) -> Value {
     let mut e = json!({
         "method": method,

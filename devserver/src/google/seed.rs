@@ -13,7 +13,8 @@ pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_NAME: &str = "Démo Utilisateur";
 
 /// (given, family, email, phone, organization, title, city, label)
-const SAMPLES: &[(&str, &str, &str, &str, &str, &str, &str, &str)] = &[
+type Sample = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str);
+const SAMPLES: &[Sample] = &[
     ("Camille", "Martin", "camille.martin@boulangerie-martin.fr", "+33 1 42 68 53 00", "Boulangerie Martin", "Gérante", "Paris", "Clients"),
     ("Julien", "Bernard", "j.bernard@bernard-btp.fr", "+33 4 78 42 19 87", "Bernard BTP", "Directeur commercial", "Lyon", "Clients"),
     ("Sophie", "Dubois", "sophie.dubois@cabinet-dubois.fr", "+33 5 56 44 21 09", "Cabinet Dubois Expertise", "Expert-comptable", "Bordeaux", "Partenaires"),
@@ -100,10 +101,9 @@ pub fn generate_contacts(st: &mut State, email: &str, n: usize, now: i64) -> Vec
     for i in 0..n {
         let person = generated_person(start + i, &mut st.rng);
         let id = st.new_contact_id();
-        let delay = st.config.propagation_delay_ms;
+        // Seeded contacts exist "before" any client syncs: no propagation delay.
         if let Some(acct) = st.account_mut(email) {
             acct.insert_contact(id, person, BTreeSet::from(["myContacts".to_string()]), now, 0);
-            let _ = delay;
             out.push(format!("people/c{id}"));
         }
     }
