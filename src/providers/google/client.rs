@@ -314,11 +314,39 @@ impl<H: Host> Provider for GoogleSpoke<'_, H> {
                 None => results[i] = Some(ItemResult::Gone),
             }
         }
-        if !people.is_empty() {
+        // Google refuses the whole batch when one etag is stale: refetch, set the stale
+        // ones aside as conflicts (merged again by the caller), resend the others once.
+        let mut resent = false;
+        while !people.is_empty() {
             let names: Vec<String> = people.iter().filter_map(|p| p.resource_name.clone()).collect();
-            let response = self.send(&p::batch_update(&people)).await.map_err(|(_, e)| e)?;
+            let response = match self.send(&p::batch_update(&people)).await {
+                Ok(r) => r,
+                Err((Failure::StaleEtag, _)) => {
+                    if !resent {
+                        self.fetch(&names).await?;
+                    }
+                    let mut keep_people = Vec::new();
+                    let mut keep_positions = Vec::new();
+                    for (person, i) in people.into_iter().zip(positions) {
+                        let current = person.resource_name.as_ref().and_then(|n| self.seen.get(n)).and_then(|b| b.etag.clone());
+                        if resent || current != person.etag {
+                            if let Some(slot) = results.get_mut(i) {
+                                *slot = Some(ItemResult::Conflict);
+                            }
+                        } else {
+                            keep_people.push(person);
+                            keep_positions.push(i);
+                        }
+                    }
+                    people = keep_people;
+                    positions = keep_positions;
+                    resent = true;
+                    continue;
+                }
+                Err((_, e)) => return Err(e),
+            };
             let mut outcomes = p::parse_batch_update(&response.body, &names)?;
-            for (name, i) in names.iter().zip(positions) {
+            for (name, i) in names.iter().zip(positions.iter().copied()) {
                 if let Some(outcome) = outcomes.remove(name) {
                     let result = self.outcome(outcome);
                     if let Some(slot) = results.get_mut(i) {
@@ -326,6 +354,7 @@ impl<H: Host> Provider for GoogleSpoke<'_, H> {
                     }
                 }
             }
+            break;
         }
         Ok(results
             .into_iter()
