@@ -28,9 +28,10 @@ const ACTIONS = {
 /** Codes whose plugin message lists reasons worth showing (after masking). */
 const DETAILED = new Set(["INVALID_SETTINGS", "BAD_INPUT", "NOT_ALLOWED_HOST"]);
 
-/** Masks long opaque strings (tokens, codes) so they never reach the screen. */
+/** Keeps the first line (no stack trace) and masks long opaque strings (tokens, codes). */
 export function redact(text) {
-  return String(text ?? "")
+  return String(text ?? "").split("\n")[0]
+    .replace(/\s+at\s+\S+\s*\([^)]*\)/g, "")
     .replace(/\b(Bearer|token|secret|code)([=:\s]+)\S+/gi, "$1$2…")
     .replace(/[A-Za-z0-9._~+/-]{32,}={0,2}/g, "…")
     .slice(0, 500);

@@ -71,6 +71,8 @@ export function mount(container, options = {}) {
   function render() {
     if (!alive || !ctx) return;
     const active = root.contains(document.activeElement) ? document.activeElement.id : null;
+    // Sub-sections (own Google app, emulator) the operator opened stay open.
+    const subOpen = new Map([...root.querySelectorAll("details.cs-subsection[id]")].map((d) => [d.id, d.open]));
     const { t } = ctx;
     const children = [
       el("header", { class: "cs-header" }, [
@@ -85,6 +87,9 @@ export function mount(container, options = {}) {
     if (guide) children.push(guide);
     for (const [id, draw] of SECTIONS) children.push(section(ctx, id, draw));
     root.replaceChildren(...children);
+    for (const details of root.querySelectorAll("details.cs-subsection[id]")) {
+      if (subOpen.get(details.id)) details.open = true;
+    }
     if (active) {
       const again = root.querySelector(`#${CSS.escape(active)}`);
       if (again) again.focus();
@@ -256,7 +261,8 @@ export function mount(container, options = {}) {
 
 function renderSettingsProblem(ctx) {
   const { t, state } = ctx;
-  const problem = { code: "INVALID_SETTINGS", ...state.settingsError, code: state.settingsError?.code ?? "INVALID_SETTINGS" };
+  // An Error's message is not enumerable: copy the fields rather than spreading it.
+  const problem = { code: state.settingsError?.code ?? "INVALID_SETTINGS", message: state.settingsError?.message ?? "" };
   return el("div", { class: "cs-banner", id: "cs-settings-problem" }, [
     renderError(problem, ctx.i18n),
     el("p", { text: t("settingsProblem.explain") }),
