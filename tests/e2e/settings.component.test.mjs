@@ -19,7 +19,7 @@ let devServer;
 let browser;
 before(async () => {
   server = await startStaticServer();
-  devServer = await startStaticServer({ devConfig: { google: { auth: "http://127.0.0.1:1/o/oauth2/v2/auth", token: "http://127.0.0.1:1/token", api: "http://127.0.0.1:1", revoke: "http://127.0.0.1:1/revoke", clientId: "demo-client.apps.googleusercontent.com", clientSecret: "demo-secret" } } });
+  devServer = await startStaticServer({ devConfig: { googleEmulator: "http://127.0.0.1:9" } });
   browser = await launchChromium();
 });
 after(async () => {
@@ -167,7 +167,7 @@ for (const locale of LOCALES) {
         await page.locator("#cs-add-google").click();
         await page.locator("#cs-spoke-google-1-endpoints").waitFor();
         const spoke = (await lastSaved(page)).spokes[0];
-        assert.equal(spoke.endpoints.auth, "http://127.0.0.1:1/o/oauth2/v2/auth");
+        assert.deepEqual(spoke.endpoints, { auth: "http://127.0.0.1:9/o/oauth2/v2/auth", token: "http://127.0.0.1:9/token", api: "http://127.0.0.1:9", revoke: "http://127.0.0.1:9/revoke" });
         assert.equal(spoke.clientId, "demo-client.apps.googleusercontent.com");
         await page.waitForFunction(() => window.__secrets.get("google.google-1.clientSecret") === "demo-secret");
         await page.locator("#cs-spoke-google-1-use-emulator").uncheck();

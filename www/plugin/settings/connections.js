@@ -121,16 +121,27 @@ function devEndpoints(ctx, spoke, id, setSpoke) {
   ]);
 }
 
-/** Accepts the emulator block of /dev-config.json in the shapes a host may write. */
+/** The local emulator's demo OAuth client (devserver's demo configuration; development only). */
+const EMULATOR_CLIENT = { clientId: "demo-client.apps.googleusercontent.com", clientSecret: "demo-secret" };
+
+/**
+ * The emulator announced by the development server's /dev-config.json
+ * ({"googleEmulator": "http://127.0.0.1:<port>"}, or null), as spoke endpoints that
+ * mimic Google's paths on one origin. Explicit endpoints ({google: {auth, token, api}})
+ * are accepted too.
+ */
 export function emulatorConfig(devConfig) {
-  const g = devConfig?.google ?? devConfig?.emulators?.google ?? null;
-  if (!g || typeof g !== "object") return null;
-  const source = g.endpoints ?? g;
-  const endpoints = {};
-  for (const k of ["auth", "token", "api", "revoke"]) {
-    const v = source[k] ?? source[`${k}Url`];
-    if (typeof v === "string" && v) endpoints[k] = v;
+  if (typeof devConfig?.googleEmulator === "string" && /^https?:\/\//.test(devConfig.googleEmulator)) {
+    const base = devConfig.googleEmulator.replace(/\/+$/, "");
+    return {
+      endpoints: { auth: `${base}/o/oauth2/v2/auth`, token: `${base}/token`, api: base, revoke: `${base}/revoke` },
+      ...EMULATOR_CLIENT,
+    };
   }
+  const g = devConfig?.google;
+  if (!g || typeof g !== "object") return null;
+  const endpoints = {};
+  for (const k of ["auth", "token", "api", "revoke"]) if (typeof g[k] === "string" && g[k]) endpoints[k] = g[k];
   if (!endpoints.auth || !endpoints.token || !endpoints.api) return null;
   return { endpoints, clientId: typeof g.clientId === "string" ? g.clientId : undefined, clientSecret: typeof g.clientSecret === "string" ? g.clientSecret : undefined };
 }

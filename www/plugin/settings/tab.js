@@ -210,7 +210,7 @@ export function mount(container, options = {}) {
       plugin.fieldCatalogue().catch((error) => { state.errors.fields = error; return null; }),
       quiet(() => host?.crm?.lists?.(), []),
       quiet(() => host?.crm?.tags?.(), []),
-      options.devConfigUrl === null ? null : quiet(() => loadDevConfig(options.devConfigUrl ?? "/dev-config.json"), null),
+      devConfigWanted(options) ? quiet(() => loadDevConfig(options.devConfigUrl ?? "/dev-config.json"), null) : null,
     ]);
     state.settings = settings;
     state.catalogue = catalogue;
@@ -299,6 +299,13 @@ async function quiet(load, fallback) {
   } catch {
     return fallback;
   }
+}
+
+/** The development server's /dev-config.json is read only where one runs: on loopback. */
+function devConfigWanted(options) {
+  if (options.devConfigUrl === null) return false;
+  if (options.devConfigUrl) return true;
+  return ["127.0.0.1", "localhost", "[::1]"].includes(globalThis.location?.hostname);
 }
 
 async function loadDevConfig(url) {
