@@ -152,6 +152,13 @@ fn request_log_has_one_redacted_line_per_request() {
         assert!(!log.body.contains(secret), "secret leaked into the log");
     }
     assert!(log.body.contains("REDACTED"));
+    assert_eq!(list["apiMethod"], "people.connections.list");
+    let sum = a.get("/__admin/log/summary").json();
+    assert_eq!(sum["requests"], 5);
+    assert_eq!(sum["apiRequests"], 2);
+    assert_eq!(sum["byMethod"]["people.get"], 1);
+    assert_eq!(sum["byMethod"]["/token"], 2);
+    assert_eq!(sum["rateLimited"], 0);
     a.delete("/__admin/log");
     assert_eq!(a.get("/__admin/log").body, "");
 }

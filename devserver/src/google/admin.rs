@@ -372,6 +372,10 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
             }
             Ok(Resp::typed(200, "application/x-ndjson; charset=utf-8", text.into_bytes()))
         }
+        ("GET", ["log", "summary"]) => {
+            let log = sh.log.lock().unwrap_or_else(|e| e.into_inner());
+            ok(super::request_log::summary(&log))
+        }
         ("DELETE", ["log"]) => {
             sh.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
             ok(json!({}))

@@ -72,5 +72,49 @@ pub fn entry(method: &str, path: &str, raw_query: &str, body: Value, status: u16
     if let Some(f) = fault {
         e["fault"] = json!(f);
     }
+    if let Some(id) = api_method(method, path) {
+        e["apiMethod"] = json!(id);
+    }
     e
+}
+
+/// The discovery method id of a People API request (`people.connections.list`), if any.
+fn api_method(method: &str, path: &str) -> Option<String> {
+    if !path.starts_with("/v1/") {
+        return None;
+    }
+    match super::discovery::discovery().route(method, path) {
+        super::discovery::Route::Found(m, _) => Some(m.id.clone()),
+        _ => None,
+    }
+}
+
+/// Counts for benchmarks: requests by API method and by status, 429s, and the time span.
+pub fn summary(lines: &[Value]) -> Value {
+    use std::collections::BTreeMap;
+    let mut by_method: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    let mut api_requests = 0u64;
+    for l in lines.iter().filter(|l| l["method"] != "OPTIONS") {
+        let key = l["apiMethod"].as_str().map(String::from).unwrap_or_else(|| l["path"].as_str().unwrap_or("").to_string());
+        if l.get("apiMethod").is_some() {
+            api_requests += 1;
+        }
+        *by_method.entry(key).or_default() += 1;
+        *by_status.entry(l["status"].to_string()).or_default() += 1;
+        first = first.min(l["startMs"].as_i64().unwrap_or(first));
+        last = last.max(l["endMs"].as_i64().unwrap_or(last));
+    }
+    let total: u64 = by_method.values().sum();
+    json!({
+        "requests": total,
+        "apiRequests": api_requests,
+        "preflights": lines.iter().filter(|l| l["method"] == "OPTIONS").count(),
+        "byMethod": by_method,
+        "byStatus": by_status,
+        "rateLimited": by_status.get("429").copied().unwrap_or(0),
+        "firstStartMs": if total > 0 { json!(first) } else { Value::Null },
+        "lastEndMs": if total > 0 { json!(last) } else { Value::Null },
+    })
 }
