@@ -124,7 +124,10 @@ fn unknown_query_parameter_is_rejected_like_google() {
         r.error_message(),
         "Invalid JSON payload received. Unknown name \"pagesize\": Cannot bind query parameter. Field 'pagesize' could not be found in request message."
     );
-    assert_eq!(c.get("/v1/people/me/connections?personFields=names&prettyPrint=false").status, 200, "global parameters are fine");
+    let compact = c.get("/v1/people/me/connections?personFields=names&prettyPrint=false");
+    assert_eq!(compact.status, 200, "global parameters are fine");
+    assert!(!compact.body.contains('\n'), "prettyPrint=false gives compact JSON");
+    assert!(c.get("/v1/people/me/connections?personFields=names").body.contains('\n'), "pretty by default, like Google");
 }
 
 #[test]

@@ -70,9 +70,17 @@ fn unauthenticated_invalid() -> ApiError {
 }
 
 /// Serves one `/v1/...` request.
+/// Google pretty-prints unless `prettyPrint=false`.
 pub fn handle(sh: &Shared, req: &Req) -> Resp {
+    let compact = req.query_one("prettyPrint") == Some("false");
     match serve(sh, req) {
+        Ok(v) if compact => Resp::json_compact(200, &v),
         Ok(v) => Resp::json(200, &v),
+        Err(e) if compact => {
+            let mut r = e.clone().into_resp();
+            r.body = serde_json::to_vec(&e.body()).unwrap_or_default();
+            r
+        }
         Err(e) => e.into_resp(),
     }
 }

@@ -54,6 +54,13 @@ impl Resp {
         }
     }
 
+    /// A JSON response without indentation (`prettyPrint=false`).
+    pub fn json_compact(status: u16, value: &Value) -> Resp {
+        let mut r = Resp::json(status, value);
+        r.body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        r
+    }
+
     /// An HTML page.
     pub fn html(status: u16, body: String) -> Resp {
         Resp {
