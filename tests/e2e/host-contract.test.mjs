@@ -99,3 +99,24 @@ test("lists and tags are managed in their screen and offered in the contact form
   assert.equal(await page.locator("#field-lists label", { hasText: "Fournisseurs 2027" }).count(), 1);
   await page.close();
 });
+
+test("ui.openAuthWindow opens a popup and resolves with the URL the callback page receives", async () => {
+  const page = await openHost(h);
+  const callback = h.url("/host/oauth-callback.html");
+  const finalUrl = await page.evaluate(([cb]) => window.referenceHost.hostApi.ui.openAuthWindow(`${cb}?code=c0de&state=s7`, cb), [callback]);
+  assert.equal(finalUrl, `${callback}?code=c0de&state=s7`);
+  await page.close();
+});
+
+test("ui.openAuthWindow rejects AUTH_DENIED when the popup is closed, BAD_INPUT for a redirect it cannot catch", async () => {
+  const page = await openHost(h);
+  const popupOpened = page.waitForEvent("popup");
+  const pending = page.evaluate(([cb]) => window.referenceHost.hostApi.ui.openAuthWindow("about:blank", cb).then(
+    () => "resolved", (e) => e.code), [h.url("/host/oauth-callback.html")]);
+  const popup = await popupOpened;
+  await popup.close();
+  assert.equal(await pending, "AUTH_DENIED");
+  const elsewhere = await page.evaluate(() => window.referenceHost.hostApi.ui.openAuthWindow("https://accounts.google.com/o/oauth2/v2/auth", "https://elsewhere.example/cb").then(() => "resolved", (e) => e.code));
+  assert.equal(elsewhere, "BAD_INPUT");
+  await page.close();
+});
