@@ -18,7 +18,7 @@ export function renderHistory(ctx) {
     runs.length ? table(ctx, runs, spokeId) : null,
     ...runs.filter((r) => (r.conflicts ?? []).length).slice(0, 5).map((r) => el("div", { class: "cs-history-conflicts" }, [
       el("h5", { text: t("history.conflictsOf", { when: ctx.i18n.dateTime(r.startedAt) }) }),
-      conflictList(ctx, r.conflicts, `cs-history-conflicts-${r.runId}`),
+      conflictList(ctx, r.conflicts, `cs-history-conflicts-${r.runId}`, spokeId),
     ])),
   ];
 }

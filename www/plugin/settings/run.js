@@ -105,7 +105,7 @@ function previewView(ctx, report) {
     el("p", { id: "cs-preview-linked", text: t("preview.linked", { count: linked, email: i18n.number(c.linkedByEmail || 0), phone: i18n.number(c.linkedByPhone || 0), id: i18n.number(c.linkedById || 0) }) }),
     el("p", { id: "cs-preview-unchanged", text: t("preview.unchanged", { count: c.unchanged || 0, skipped: i18n.number(c.skippedByFilter || 0) }) }),
     el("p", { id: "cs-preview-conflicts", text: t("preview.conflicts", { count: c.conflicts || (report.conflicts ?? []).length }) }),
-    conflictList(ctx, report.conflicts ?? []),
+    conflictList(ctx, report.conflicts ?? [], "cs-preview-conflict-list", report.spokeId),
     el("p", { id: "cs-preview-ambiguous", text: t("preview.ambiguous", { count: c.ambiguous || (report.ambiguities ?? []).length }) }),
     (report.ambiguities ?? []).length ? el("ul", { class: "cs-samples", id: "cs-preview-ambiguities" }, report.ambiguities.slice(0, 10).map((a) => el("li", {
       text: t("preview.ambiguity", { key: String(a.key ?? ""), crm: i18n.number((a.crmIds ?? []).length), remote: i18n.number((a.remoteIds ?? []).length), name, reason: String(a.reason ?? "") }),
@@ -120,17 +120,18 @@ function previewView(ctx, report) {
 }
 
 /** Conflicts with both values and the one kept; values are shown as text. */
-export function conflictList(ctx, conflicts, id = "cs-preview-conflict-list") {
+export function conflictList(ctx, conflicts, id = "cs-preview-conflict-list", spokeId = ctx.state.spokeId) {
   const { t } = ctx;
   if (!conflicts.length) return null;
+  const remote = remoteName(ctx, spokeId);
   return el("ul", { class: "cs-conflicts", id }, conflicts.slice(0, 20).map((c) => el("li", { class: "cs-conflict" }, [
     el("strong", { text: String(c.contactName ?? "") }),
     el("span", { text: ` — ${t("conflict.field", { field: String(c.field ?? "") })}` }),
     el("dl", {}, [
       el("dt", { text: t("side.crm") }), el("dd", { class: c.kept === "crm" ? "cs-kept" : "", text: valueText(ctx, c.crmValue) }),
-      el("dt", { text: t("side.remote") }), el("dd", { class: c.kept === "remote" ? "cs-kept" : "", text: valueText(ctx, c.remoteValue) }),
+      el("dt", { text: remote }), el("dd", { class: c.kept === "remote" ? "cs-kept" : "", text: valueText(ctx, c.remoteValue) }),
     ]),
-    el("p", { class: "cs-hint", text: t("conflict.kept", { side: t(c.kept === "crm" ? "side.crm" : "side.remote"), rule: t(`priority.${c.rule}`) }) }),
+    el("p", { class: "cs-hint", text: t("conflict.kept", { side: c.kept === "crm" ? t("side.crm") : remote, rule: t(`priority.${c.rule}`) }) }),
   ])));
 }
 
