@@ -180,3 +180,15 @@ fn admin_seeds_generated_contacts_and_resets() {
     a.post("/__admin/reset", &json!({"seed": "demo"}));
     assert_eq!(a.get("/__admin/accounts").json()["accounts"][0]["contacts"], 25);
 }
+
+#[test]
+fn admin_refuses_seed_contacts_that_are_not_valid_people() {
+    let emu = start_demo();
+    let a = admin(&emu);
+    let r = a.post(&format!("/__admin/accounts/{DEMO}/contacts"), &json!({"contacts": [{"names": [{"givenName": "Ok"}]}, {"name": "typo"}]}));
+    assert_eq!(r.status, 400);
+    assert!(r.error_message().contains("contacts[1]"), "{}", r.body);
+    assert_eq!(a.get(&format!("/__admin/accounts/{DEMO}/contacts")).json()["total"], 25, "nothing seeded from a refused batch");
+    let ok = a.post(&format!("/__admin/accounts/{DEMO}/contacts"), &json!({"contacts": [{"names": [{"givenName": "Ok"}], "clientData": [{"key": "crmId", "value": "9"}]}]}));
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}

@@ -201,6 +201,9 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
             if st.account(email).is_none() {
                 return Err(account_missing(email));
             }
+            for (i, p) in b.contacts.iter().enumerate() {
+                check_person(p).map_err(|e| ApiError::invalid(format!("contacts[{i}]: {e}")))?;
+            }
             let mut names = Vec::new();
             for p in &b.contacts {
                 let inc = incoming(p, st.account(email).ok_or_else(|| account_missing(email))?)?;
@@ -240,6 +243,7 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
         ("PATCH", ["accounts", email, "contacts", id]) => {
             // An edit in the Contacts UI: listed fields replaced (null/[] clears).
             let b = body_json(req)?;
+            check_person(&b).map_err(ApiError::invalid)?;
             let mut st = sh.lock();
             let delay = st.config.propagation_delay_ms;
             let acct = st.account_mut(email).ok_or_else(|| account_missing(email))?;
@@ -388,6 +392,15 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
 fn contact_ref<'a>(acct: &'a Account, id: &str) -> ApiResult<&'a Contact> {
     let name = if id.starts_with("people/") { id.to_string() } else { format!("people/{id}") };
     parse_person_id(&name).and_then(|i| acct.contacts.get(&i)).ok_or_else(ApiError::not_found)
+}
+
+/// Seeded and edited contacts must be valid People API persons too, or the emulator would
+/// serve responses Google never sends.
+fn check_person(p: &Value) -> Result<(), String> {
+    if !p.is_object() {
+        return Err("a contact must be a JSON object (a People API Person)".into());
+    }
+    super::discovery::discovery().validate("Person", p)
 }
 
 /// RFC 7396 JSON merge patch.
