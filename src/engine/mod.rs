@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod mapping;
 pub mod model;
+pub mod normalize;
 pub mod report;
 
 pub use config::{DeletionPolicy, ExportFilter, FilterMode, OnLeave, RemoteCapabilities, SyncConfig};

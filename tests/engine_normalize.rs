@@ -1,0 +1,145 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Normal forms: idempotent, round-trip stable, formatting-insensitive (invariant 9).
+//! Case count: PROPTEST_CASES (default 2,000).
+
+use contact_sync::engine::model::{Address, ValueKind};
+use contact_sync::engine::normalize::{self, PhoneNormalizer};
+use proptest::prelude::*;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+/// French mobile and fixed numbers written the ways people and providers write them.
+fn fr_number() -> impl Strategy<Value = (String, String)> {
+    (prop::sample::select(vec!['1', '2', '3', '4', '5', '6', '7', '9']), prop::collection::vec(0u8..10, 8)).prop_map(|(first, rest)| {
+        let digits: String = std::iter::once(first).chain(rest.iter().map(|d| char::from(b'0' + d))).collect();
+        (digits.clone(), format!("+33{digits}"))
+    })
+}
+
+fn written(digits: &str, style: u8) -> String {
+    let pairs: Vec<String> = format!("0{digits}").as_bytes().chunks(2).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    match style % 6 {
+        0 => pairs.join(" "),
+        1 => pairs.join("."),
+        2 => format!("0{digits}"),
+        3 => format!("+33 {} {}", &digits[..1], digits[1..].as_bytes().chunks(2).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")),
+        4 => format!("+33 (0){digits}"),
+        _ => format!("  +33{digits} "),
+    }
+}
+
+#[test]
+fn phone_formats_of_one_number_normalize_equal() {
+    let fr = PhoneNormalizer::new("FR");
+    for s in ["+33 6 12 34 56 78", "06 12 34 56 78", "0612345678", "06.12.34.56.78", "+33 (0)6 12 34 56 78", "0033 6 12 34 56 78", "06-12-34-56-78"] {
+        assert_eq!(fr.phone(s), "+33612345678", "{s}");
+    }
+}
+
+#[test]
+fn default_region_decides_numbers_without_plus() {
+    assert_eq!(PhoneNormalizer::new("FR").phone("01 42 68 53 00"), "+33142685300");
+    assert_eq!(PhoneNormalizer::new("BE").phone("02 555 12 12"), "+3225551212");
+    assert_eq!(PhoneNormalizer::new("US").phone("(202) 555-0143"), "+12025550143");
+}
+
+#[test]
+fn unparseable_phone_keeps_a_stable_form() {
+    let fr = PhoneNormalizer::new("FR");
+    let once = fr.phone("ask the front desk");
+    assert!(once.starts_with('~'));
+    assert_eq!(fr.phone(&once), once);
+    assert_eq!(fr.phone(""), fr.phone(&fr.phone("")));
+}
+
+#[test]
+fn valid_mobile_predicate_tells_mobiles_from_landlines() {
+    let fr = PhoneNormalizer::new("FR");
+    assert!(fr.is_valid_mobile("+33 7 81 23 45 67"));
+    assert!(fr.is_valid_mobile("06 12 34 56 78"));
+    assert!(!fr.is_valid_mobile("01 42 68 53 00"));
+    assert!(!fr.is_valid_mobile("not a number"));
+    assert!(!fr.is_valid_mobile(""));
+}
+
+#[test]
+fn email_case_and_spacing_are_not_changes() {
+    assert_eq!(normalize::email("  Marie.CURIE@Sorbonne.FR"), normalize::email("marie.curie@sorbonne.fr "));
+    assert_eq!(normalize::email("ÉLODIE@exemple.fr"), "élodie@exemple.fr");
+}
+
+#[test]
+fn address_tuple_ignores_case_spacing_and_postal_code_spaces() {
+    let a = Address { street: "12  rue de la Paix".into(), city: "PARIS".into(), postal_code: "75 002".into(), country: "France".into(), kind: ValueKind::Work, ..Address::default() };
+    let b = Address { street: "12 rue de la paix ".into(), city: "Paris".into(), postal_code: "75002".into(), country: "france".into(), kind: ValueKind::Home, ..Address::default() };
+    assert_eq!(normalize::address(&a), normalize::address(&b));
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn text_normalization_is_idempotent(s in "\\PC{0,30}") {
+        let once = normalize::text(&s);
+        prop_assert_eq!(normalize::text(&once), once.clone());
+        let e = normalize::email(&s);
+        prop_assert_eq!(normalize::email(&e), e);
+        let u = normalize::url(&s);
+        prop_assert_eq!(normalize::url(&u), u);
+    }
+
+    #[test]
+    fn phone_normalization_is_idempotent_on_any_text(s in "[0-9 +().\\-/a-z#*]{0,20}") {
+        let fr = PhoneNormalizer::new("FR");
+        let once = fr.phone(&s);
+        prop_assert_eq!(fr.phone(&once), once);
+    }
+
+    #[test]
+    fn phone_normalization_is_idempotent_on_numbers_of_any_country(cc in prop::sample::select(vec!["1", "33", "44", "49", "32", "39", "352", "81", "55", "54", "7"]), rest in "[0-9]{4,12}") {
+        let fr = PhoneNormalizer::new("FR");
+        let s = format!("+{cc} {rest}");
+        let once = fr.phone(&s);
+        prop_assert_eq!(fr.phone(&once), once.clone());
+        if let Some(slow) = fr.phone_by_libphonenumber(&s) {
+            prop_assert_eq!(once, slow);
+        }
+    }
+
+    #[test]
+    fn every_written_form_of_a_french_number_normalizes_like_libphonenumber((digits, e164) in fr_number(), style in 0u8..6) {
+        let fr = PhoneNormalizer::new("FR");
+        let s = written(&digits, style);
+        let fast = fr.phone(&s);
+        let slow = fr.phone_by_libphonenumber(&s);
+        prop_assert_eq!(Some(fast.clone()), slow);
+        prop_assert_eq!(fast.clone(), e164);
+        prop_assert_eq!(fr.phone(&fast), fast);
+    }
+
+    #[test]
+    fn phone_render_then_parse_round_trips((digits, _e164) in fr_number()) {
+        // norm(parse(render(x))) == norm(x): render in libphonenumber's national and
+        // international formats, then normalize again.
+        let fr = PhoneNormalizer::new("FR");
+        let norm = fr.phone(&format!("0{digits}"));
+        if let Ok(n) = phonenumber::parse(None, &norm) {
+            for mode in [phonenumber::Mode::National, phonenumber::Mode::International, phonenumber::Mode::Rfc3966] {
+                let rendered = n.format().mode(mode).to_string();
+                prop_assert_eq!(fr.phone(&rendered), norm.clone(), "{}", rendered);
+            }
+        }
+    }
+
+    #[test]
+    fn address_normalization_is_idempotent(street in "\\PC{0,20}", city in "\\PC{0,10}", pc in "[0-9 A-Za-z]{0,8}") {
+        let a = Address { street, city, postal_code: pc, ..Address::default() };
+        let n = normalize::address(&a);
+        let parts: Vec<&str> = n.split('\u{1f}').collect();
+        let b = Address { street: parts[0].into(), city: parts[1].into(), postal_code: parts[2].into(), region: parts[3].into(), country: parts[4].into(), ..Address::default() };
+        prop_assert_eq!(normalize::address(&b), n);
+    }
+}
