@@ -7,6 +7,7 @@
 //! Google is the first spoke; CardDAV, Microsoft Graph and Salesforce fit the same shape
 //! (sync-collection / delta links / `updated` windows are all "a cursor").
 
+pub mod carddav;
 pub mod error;
 pub mod form;
 pub mod google;

@@ -1,0 +1,21 @@
+//! CardDAV address books (RFC 6352) as a spoke: Nextcloud, iCloud, Fastmail, Google's
+//! CardDAV, Radicale.
+//!
+//! Layers, bottom up: [`xml`] (request bodies, multi-status answers), [`url`] (href
+//! arithmetic), [`http`] (the request/response data and the [`http::Fetch`] seam),
+//! [`client`] (discovery, sync-collection, multiget, conditional PUT/DELETE), [`vcard`]
+//! (vCard 3.0/4.0 through `calcard`, to and from the CRM's fields, unmapped properties
+//! kept), [`provider`] (the spoke behind the provider seam).
+
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod provider;
+pub mod url;
+pub mod vcard;
+pub mod xml;
+
+pub use client::{AddressBookInfo, CardDavClient, Discovery, RemoteCard, SyncOutcome, Written};
+pub use error::{CardDavError, CardDavErrorCode};
+pub use http::{Fetch, HttpRequest, HttpResponse};
+pub use provider::{from_host, password_secret_name, CardDavProvider, HostFetch};

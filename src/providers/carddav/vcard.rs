@@ -1,0 +1,627 @@
+//! vCard 3.0 / 4.0 ↔ the engine's canonical [`Contact`], through the `calcard` crate.
+//!
+//! Reading maps the properties we understand (N, FN, EMAIL, TEL, ADR, ORG, TITLE, NOTE,
+//! BDAY, URL, CATEGORIES, `X-` text properties) and the CRM id (`X-CRM-ID`). Writing an
+//! update starts from the card as the server holds it and replaces only the property
+//! families whose canonical value changed: everything else (PHOTO, IMPP, grouped Apple
+//! labels, unknown parameters, the card's version) is carried over as it was, and an
+//! unchanged family keeps its original lines, parameters included.
+
+use calcard::vcard::{
+    VCard, VCardEntry, VCardParameter, VCardParameterName, VCardParameterValue, VCardProperty, VCardType, VCardValue,
+    VCardVersion,
+};
+use std::collections::BTreeMap;
+
+use super::error::CardDavError;
+use crate::engine::model::{Address, Contact, Email, Name, Organization, Phone, Url, ValueKind};
+
+/// The property that carries the CRM id on the remote copy, so a lost state re-links.
+pub const CRM_ID_PROPERTY: &str = "X-CRM-ID";
+
+/// What a card says, in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CardContent {
+    /// The canonical contact.
+    pub contact: Contact,
+    /// The CRM id found in `X-CRM-ID`.
+    pub crm_id: Option<String>,
+    /// The card's UID.
+    pub uid: Option<String>,
+}
+
+/// Parses one vCard (3.0 or 4.0).
+pub fn parse(text: &str) -> Result<VCard, CardDavError> {
+    VCard::parse(text).map_err(|_| CardDavError::bad_response("the server sent a card that is not a valid vCard"))
+}
+
+/// Reads a card's canonical content.
+pub fn read(text: &str) -> Result<CardContent, CardDavError> {
+    Ok(content_of(&parse(text)?))
+}
+
+/// The canonical content of a parsed card.
+pub fn content_of(card: &VCard) -> CardContent {
+    let mut c = Contact::default();
+    let mut crm_id = None;
+    let mut uid = None;
+    for e in &card.entries {
+        match &e.name {
+            VCardProperty::N => {
+                c.name = Name {
+                    family: component(e, 0),
+                    given: component(e, 1),
+                    middle: component(e, 2),
+                    prefix: component(e, 3),
+                    suffix: component(e, 4),
+                }
+            }
+            VCardProperty::Email => c.emails.push(email_of(e)),
+            VCardProperty::Tel => c.phones.push(phone_of(e)),
+            VCardProperty::Adr => c.addresses.push(address_of(e)),
+            VCardProperty::Url => c.urls.push(url_of(e)),
+            VCardProperty::Org => {
+                c.organization.name = component(e, 0);
+                c.organization.department = component(e, 1);
+            }
+            VCardProperty::Title => c.organization.title = joined(e),
+            VCardProperty::Note => c.note = joined(e),
+            VCardProperty::Bday => c.birthday = birthday_of(e),
+            VCardProperty::Categories => {
+                c.labels.extend(e.values.iter().map(value_text).filter(|s| !s.is_empty()))
+            }
+            VCardProperty::Uid => uid = Some(joined(e)).filter(|s| !s.is_empty()),
+            VCardProperty::Other(name) if name.eq_ignore_ascii_case(CRM_ID_PROPERTY) => {
+                crm_id = Some(joined(e)).filter(|s| !s.is_empty())
+            }
+            VCardProperty::Other(name) if is_custom(e, name) => {
+                c.custom.insert(name.to_ascii_uppercase(), joined(e));
+            }
+            _ => {}
+        }
+    }
+    if c.name == Name::default() {
+        // A card with only FN (allowed in 4.0): keep it as the given name so it is not blank.
+        if let Some(fn_entry) = card.entries.iter().find(|e| e.name == VCardProperty::Fn) {
+            c.name.given = joined(fn_entry);
+        }
+    }
+    CardContent { contact: c, crm_id, uid }
+}
+
+/// An ungrouped `X-` text property we expose as a custom field.
+fn is_custom(e: &VCardEntry, name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    e.group.is_none()
+        && upper.starts_with("X-")
+        && !upper.starts_with("X-AB")
+        && !upper.starts_with("X-EVOLUTION")
+        && e.values.len() == 1
+        && matches!(e.values.first(), Some(VCardValue::Text(_)))
+}
+
+fn value_text(v: &VCardValue) -> String {
+    match v {
+        VCardValue::Text(s) => s.clone(),
+        VCardValue::Component(parts) => parts.join(","),
+        VCardValue::Integer(i) => i.to_string(),
+        VCardValue::Float(f) => f.to_string(),
+        VCardValue::Boolean(b) => b.to_string(),
+        VCardValue::PartialDateTime(d) => {
+            let mut s = String::new();
+            let _ = d.format_as_vcard(&mut s, &calcard::vcard::VCardValueType::DateAndOrTime);
+            s
+        }
+        _ => String::new(),
+    }
+}
+
+fn component(e: &VCardEntry, i: usize) -> String {
+    e.values.get(i).map(value_text).unwrap_or_default()
+}
+
+fn joined(e: &VCardEntry) -> String {
+    e.values.iter().map(value_text).collect::<Vec<_>>().join(",")
+}
+
+/// TYPE values that say nothing about home/work/mobile.
+const NEUTRAL_TYPES: &[&str] = &["internet", "pref", "voice", "x400", "msg", "text", "video", "textphone"];
+
+fn types(e: &VCardEntry) -> Vec<String> {
+    e.params
+        .iter()
+        .filter(|p| p.name == VCardParameterName::Type)
+        .flat_map(|p| match &p.value {
+            VCardParameterValue::Type(t) => vec![calcard::common::IanaString::as_str(t).to_string()],
+            VCardParameterValue::Text(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
+            _ => vec![],
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn kind_of(e: &VCardEntry) -> ValueKind {
+    let ts = types(e);
+    let has = |name: &str| ts.iter().any(|t| t.eq_ignore_ascii_case(name));
+    if has("cell") {
+        return ValueKind::Mobile;
+    }
+    if has("work") {
+        return ValueKind::Work;
+    }
+    if has("home") {
+        return ValueKind::Home;
+    }
+    match ts.iter().find(|t| !NEUTRAL_TYPES.iter().any(|n| t.eq_ignore_ascii_case(n))) {
+        Some(custom) => ValueKind::parse(custom),
+        None => ValueKind::Other,
+    }
+}
+
+fn primary_of(e: &VCardEntry) -> bool {
+    types(e).iter().any(|t| t.eq_ignore_ascii_case("pref"))
+        || e.params.iter().any(|p| {
+            p.name == VCardParameterName::Pref
+                && match &p.value {
+                    VCardParameterValue::Integer(1) => true,
+                    VCardParameterValue::Text(s) => s.trim() == "1",
+                    _ => false,
+                }
+        })
+}
+
+fn email_of(e: &VCardEntry) -> Email {
+    Email { value: joined(e), kind: kind_of(e), primary: primary_of(e) }
+}
+
+fn phone_of(e: &VCardEntry) -> Phone {
+    Phone { value: joined(e).trim_start_matches("tel:").to_string(), kind: kind_of(e), primary: primary_of(e) }
+}
+
+fn url_of(e: &VCardEntry) -> Url {
+    Url { value: joined(e), kind: kind_of(e) }
+}
+
+fn address_of(e: &VCardEntry) -> Address {
+    // ADR: post office box; extended address; street; locality; region; postal code; country.
+    let mut street = component(e, 2);
+    let extended = component(e, 1);
+    if !extended.is_empty() {
+        street = if street.is_empty() { extended } else { format!("{street}\n{extended}") };
+    }
+    Address {
+        street,
+        city: component(e, 3),
+        region: component(e, 4),
+        postal_code: component(e, 5),
+        country: component(e, 6),
+        kind: kind_of(e),
+        primary: primary_of(e),
+    }
+}
+
+fn birthday_of(e: &VCardEntry) -> String {
+    match e.values.first() {
+        Some(VCardValue::PartialDateTime(d)) => match (d.year, d.month, d.day) {
+            (Some(y), Some(m), Some(day)) => format!("{y:04}-{m:02}-{day:02}"),
+            (None, Some(m), Some(day)) => format!("--{m:02}-{day:02}"),
+            _ => String::new(),
+        },
+        Some(v) => value_text(v),
+        None => String::new(),
+    }
+}
+
+/// A new card (vCard 3.0, understood by every CardDAV server, iCloud included).
+pub fn render_new(contact: &Contact, crm_id: &str, uid: &str) -> String {
+    let mut card = VCard::default();
+    card.entries.push(text_entry(VCardProperty::Uid, uid));
+    for family in Family::ALL {
+        card.entries.extend(family.entries(contact, false));
+    }
+    card.entries.push(text_entry(VCardProperty::Other(CRM_ID_PROPERTY.to_string()), crm_id));
+    write(&card, VCardVersion::V3_0)
+}
+
+/// The server's card with `contact` applied: only changed property families are
+/// rewritten; everything else stays as it was. Returns None when nothing changes.
+pub fn render_update(original: &str, contact: &Contact, crm_id: Option<&str>) -> Result<Option<String>, CardDavError> {
+    let card = parse(original)?;
+    let version = card.version().unwrap_or(VCardVersion::V3_0);
+    let v4 = version == VCardVersion::V4_0;
+    let before = content_of(&card);
+    let changed: Vec<Family> = Family::ALL.iter().copied().filter(|f| f.differs(&before.contact, contact)).collect();
+    let crm_changed = crm_id.is_some_and(|id| before.crm_id.as_deref() != Some(id));
+    if changed.is_empty() && !crm_changed {
+        return Ok(None);
+    }
+    let mut entries: Vec<VCardEntry> = Vec::with_capacity(card.entries.len() + 4);
+    let mut emitted: Vec<Family> = Vec::new();
+    let mut crm_written = false;
+    for e in card.entries {
+        if let Some(f) = Family::of(&e, &before.contact).filter(|f| changed.contains(f)) {
+            if !emitted.contains(&f) {
+                emitted.push(f);
+                entries.extend(f.merge_entries(&card_entries_of(original, f), contact, v4));
+            }
+            continue;
+        }
+        if let (VCardProperty::Other(n), Some(id)) = (&e.name, crm_id) {
+            if n.eq_ignore_ascii_case(CRM_ID_PROPERTY) {
+                if !crm_written {
+                    entries.push(text_entry(VCardProperty::Other(CRM_ID_PROPERTY.to_string()), id));
+                    crm_written = true;
+                }
+                continue;
+            }
+        }
+        entries.push(e);
+    }
+    // Families that were absent from the card go before END.
+    let end_at = entries.iter().rposition(|e| e.name == VCardProperty::End).unwrap_or(entries.len());
+    let mut tail: Vec<VCardEntry> = Vec::new();
+    for f in changed.iter().filter(|f| !emitted.contains(f)) {
+        tail.extend(f.entries(contact, v4));
+    }
+    if let (Some(id), false) = (crm_id, crm_written) {
+        tail.push(text_entry(VCardProperty::Other(CRM_ID_PROPERTY.to_string()), id));
+    }
+    let rest = entries.split_off(end_at.min(entries.len()));
+    entries.extend(tail);
+    entries.extend(rest);
+    Ok(Some(write(&VCard { entries }, version)))
+}
+
+/// The original entries of one family (re-parsed: `render_update` consumed the card).
+fn card_entries_of(original: &str, family: Family) -> Vec<VCardEntry> {
+    let Ok(card) = parse(original) else { return Vec::new() };
+    let before = content_of(&card);
+    card.entries.into_iter().filter(|e| Family::of(e, &before.contact) == Some(family)).collect()
+}
+
+fn write(card: &VCard, version: VCardVersion) -> String {
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = card.write_to(&mut out, version);
+    out
+}
+
+fn text_entry(name: VCardProperty, value: &str) -> VCardEntry {
+    VCardEntry::new(name).with_value(value.to_string())
+}
+
+fn type_param(t: &str) -> VCardParameter {
+    VCardParameter::typ(VCardParameterValue::Text(t.to_string()))
+}
+
+/// The vCard property families the canonical model maps; each is rewritten as a whole
+/// when its canonical value changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Name,
+    Emails,
+    Phones,
+    Addresses,
+    Org,
+    Title,
+    Note,
+    Birthday,
+    Urls,
+    Labels,
+    Custom,
+}
+
+impl Family {
+    const ALL: [Family; 11] = [
+        Family::Name,
+        Family::Emails,
+        Family::Phones,
+        Family::Addresses,
+        Family::Org,
+        Family::Title,
+        Family::Note,
+        Family::Birthday,
+        Family::Urls,
+        Family::Labels,
+        Family::Custom,
+    ];
+
+    fn of(e: &VCardEntry, before: &Contact) -> Option<Family> {
+        Some(match &e.name {
+            VCardProperty::N | VCardProperty::Fn => Family::Name,
+            VCardProperty::Email => Family::Emails,
+            VCardProperty::Tel => Family::Phones,
+            VCardProperty::Adr => Family::Addresses,
+            VCardProperty::Org => Family::Org,
+            VCardProperty::Title => Family::Title,
+            VCardProperty::Note => Family::Note,
+            VCardProperty::Bday => Family::Birthday,
+            VCardProperty::Url => Family::Urls,
+            VCardProperty::Categories => Family::Labels,
+            VCardProperty::Other(n) if before.custom.contains_key(&n.to_ascii_uppercase()) && is_custom(e, n) => {
+                Family::Custom
+            }
+            _ => return None,
+        })
+    }
+
+    fn differs(self, a: &Contact, b: &Contact) -> bool {
+        match self {
+            Family::Name => a.name != b.name,
+            Family::Emails => a.emails != b.emails,
+            Family::Phones => a.phones != b.phones,
+            Family::Addresses => a.addresses != b.addresses,
+            Family::Org => (&a.organization.name, &a.organization.department) != (&b.organization.name, &b.organization.department),
+            Family::Title => a.organization.title != b.organization.title,
+            Family::Note => a.note != b.note,
+            Family::Birthday => a.birthday != b.birthday,
+            Family::Urls => a.urls != b.urls,
+            Family::Labels => a.labels != b.labels,
+            Family::Custom => a.custom != b.custom,
+        }
+    }
+
+    /// New entries for the family, reusing an original entry verbatim wherever it already
+    /// says what the new value says (so one changed e-mail does not rewrite the others).
+    fn merge_entries(self, originals: &[VCardEntry], c: &Contact, v4: bool) -> Vec<VCardEntry> {
+        let fresh = self.entries(c, v4);
+        let reuse = |pick: &dyn Fn(&VCardEntry) -> bool, made: VCardEntry| -> VCardEntry {
+            originals.iter().find(|o| pick(o)).cloned().unwrap_or(made)
+        };
+        match self {
+            Family::Emails => c
+                .emails
+                .iter()
+                .zip(fresh)
+                .map(|(want, made)| reuse(&|o| o.name == VCardProperty::Email && email_of(o) == *want, made))
+                .collect(),
+            Family::Phones => c
+                .phones
+                .iter()
+                .zip(fresh)
+                .map(|(want, made)| reuse(&|o| o.name == VCardProperty::Tel && phone_of(o) == *want, made))
+                .collect(),
+            Family::Addresses => c
+                .addresses
+                .iter()
+                .zip(fresh)
+                .map(|(want, made)| reuse(&|o| o.name == VCardProperty::Adr && address_of(o) == *want, made))
+                .collect(),
+            Family::Urls => c
+                .urls
+                .iter()
+                .zip(fresh)
+                .map(|(want, made)| reuse(&|o| o.name == VCardProperty::Url && url_of(o) == *want, made))
+                .collect(),
+            _ => fresh,
+        }
+    }
+
+    /// The family's entries for `c`, written from scratch.
+    fn entries(self, c: &Contact, v4: bool) -> Vec<VCardEntry> {
+        let kind_params = |kind: &ValueKind, primary: bool, phone: bool| -> Vec<VCardParameter> {
+            let mut ps = Vec::new();
+            match kind {
+                ValueKind::Other => {}
+                ValueKind::Mobile if phone => ps.push(VCardParameter::typ(VCardParameterValue::Type(VCardType::Cell))),
+                ValueKind::Mobile => {}
+                ValueKind::Home => ps.push(VCardParameter::typ(VCardParameterValue::Type(VCardType::Home))),
+                ValueKind::Work => ps.push(VCardParameter::typ(VCardParameterValue::Type(VCardType::Work))),
+                ValueKind::Custom(s) => ps.push(type_param(s)),
+            }
+            if primary {
+                if v4 {
+                    ps.push(VCardParameter::pref(VCardParameterValue::Integer(1)));
+                } else {
+                    ps.push(type_param("PREF"));
+                }
+            }
+            ps
+        };
+        match self {
+            Family::Name => {
+                let n = &c.name;
+                let full = [&n.prefix, &n.given, &n.middle, &n.family, &n.suffix]
+                    .iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let display = if !full.is_empty() {
+                    full
+                } else if !c.organization.name.is_empty() {
+                    c.organization.name.clone()
+                } else {
+                    c.emails.first().map(|e| e.value.clone()).unwrap_or_default()
+                };
+                let n_entry = VCardEntry::new(VCardProperty::N).with_values(
+                    [&n.family, &n.given, &n.middle, &n.prefix, &n.suffix]
+                        .iter()
+                        .map(|s| VCardValue::Text(s.to_string()))
+                        .collect(),
+                );
+                vec![text_entry(VCardProperty::Fn, &display), n_entry]
+            }
+            Family::Emails => c
+                .emails
+                .iter()
+                .map(|e| {
+                    let mut params = if v4 { vec![] } else { vec![type_param("INTERNET")] };
+                    params.extend(kind_params(&e.kind, e.primary, false));
+                    VCardEntry::new(VCardProperty::Email).with_params(params).with_value(e.value.clone())
+                })
+                .collect(),
+            Family::Phones => c
+                .phones
+                .iter()
+                .map(|p| VCardEntry::new(VCardProperty::Tel).with_params(kind_params(&p.kind, p.primary, true)).with_value(p.value.clone()))
+                .collect(),
+            Family::Addresses => c
+                .addresses
+                .iter()
+                .map(|a| {
+                    VCardEntry::new(VCardProperty::Adr).with_params(kind_params(&a.kind, a.primary, false)).with_values(
+                        ["", "", &a.street, &a.city, &a.region, &a.postal_code, &a.country]
+                            .iter()
+                            .map(|s| VCardValue::Text(s.to_string()))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            Family::Org => {
+                let o: &Organization = &c.organization;
+                if o.name.is_empty() && o.department.is_empty() {
+                    return vec![];
+                }
+                let mut values = vec![VCardValue::Text(o.name.clone())];
+                if !o.department.is_empty() {
+                    values.push(VCardValue::Text(o.department.clone()));
+                }
+                vec![VCardEntry::new(VCardProperty::Org).with_values(values)]
+            }
+            Family::Title => non_empty(VCardProperty::Title, &c.organization.title),
+            Family::Note => non_empty(VCardProperty::Note, &c.note),
+            Family::Birthday => birthday_entry(&c.birthday, v4).into_iter().collect(),
+            Family::Urls => c
+                .urls
+                .iter()
+                .map(|u| VCardEntry::new(VCardProperty::Url).with_params(kind_params(&u.kind, false, false)).with_value(u.value.clone()))
+                .collect(),
+            Family::Labels => {
+                if c.labels.is_empty() {
+                    return vec![];
+                }
+                vec![VCardEntry::new(VCardProperty::Categories)
+                    .with_values(c.labels.iter().map(|l| VCardValue::Text(l.clone())).collect())]
+            }
+            Family::Custom => custom_entries(&c.custom),
+        }
+    }
+}
+
+/// BDAY as a date value (`YYYY-MM-DD` or `--MM-DD`); any other text is written as text.
+fn birthday_entry(birthday: &str, v4: bool) -> Option<VCardEntry> {
+    let b = birthday.trim();
+    if b.is_empty() {
+        return None;
+    }
+    let (year, rest) = match b.strip_prefix("--") {
+        Some(rest) => (None, rest),
+        None => match b.split_once('-') {
+            Some((y, rest)) => (y.parse::<u16>().ok(), rest),
+            None => (None, ""),
+        },
+    };
+    let (month, day) = match rest.split_once('-') {
+        Some((m, d)) => (m.parse::<u8>().ok(), d.parse::<u8>().ok()),
+        None => (None, None),
+    };
+    let known_year = year.is_some() || b.starts_with("--");
+    if let (true, Some(month), Some(day)) = (known_year, month, day) {
+        if year.is_none() && !v4 {
+            // calcard writes a year-less 3.0 date as `--MM-DD`, which it reads back as a
+            // month only; `--MMDD` reads back whole.
+            return Some(text_entry(VCardProperty::Bday, &format!("--{month:02}{day:02}")));
+        }
+        let date = calcard::common::PartialDateTime { year, month: Some(month), day: Some(day), ..Default::default() };
+        return Some(VCardEntry::new(VCardProperty::Bday).with_value(VCardValue::PartialDateTime(date)));
+    }
+    Some(text_entry(VCardProperty::Bday, b))
+}
+
+fn non_empty(name: VCardProperty, value: &str) -> Vec<VCardEntry> {
+    if value.is_empty() {
+        vec![]
+    } else {
+        vec![text_entry(name, value)]
+    }
+}
+
+fn custom_entries(custom: &BTreeMap<String, String>) -> Vec<VCardEntry> {
+    custom
+        .iter()
+        .filter(|(k, v)| {
+            let k = k.to_ascii_uppercase();
+            k.starts_with("X-") && k != CRM_ID_PROPERTY && !v.is_empty() && k.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        })
+        .map(|(k, v)| text_entry(VCardProperty::Other(k.to_ascii_uppercase()), v))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RICH: &str = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:abc\r\nFN:Zoë Ünïcode\r\nN:Ünïcode;Zoë;;Dr.;\r\n\
+EMAIL;TYPE=INTERNET;TYPE=WORK,PREF:zoe@example.org\r\nEMAIL;TYPE=HOME:zoe@home.example\r\n\
+TEL;TYPE=CELL,VOICE:+33 6 12 34 56 78\r\nADR;TYPE=HOME:;;1 rue de l'Église;Paris;;75001;France\r\n\
+ORG:Acme;R&D\r\nTITLE:Engineer\r\nNOTE:A long note that is folded because it is longer than seventy-five octe\r\n ts.\r\n\
+BDAY:1980-02-29\r\nPHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQEASABIAAD/2Q==\r\nitem1.X-ABLabel:custom\r\n\
+IMPP;X-SERVICE-TYPE=Skype:skype:zoe\r\nEND:VCARD\r\n";
+
+    #[test]
+    fn a_rich_card_reads_into_the_canonical_contact() {
+        let c = read(RICH).unwrap();
+        assert_eq!(c.uid.as_deref(), Some("abc"));
+        assert_eq!(c.contact.name.given, "Zoë");
+        assert_eq!(c.contact.name.family, "Ünïcode");
+        assert_eq!(c.contact.name.prefix, "Dr.");
+        assert_eq!(c.contact.emails.len(), 2);
+        assert_eq!(c.contact.emails[0].kind, ValueKind::Work);
+        assert!(c.contact.emails[0].primary);
+        assert_eq!(c.contact.phones[0].kind, ValueKind::Mobile);
+        assert_eq!(c.contact.addresses[0].city, "Paris");
+        assert_eq!(c.contact.organization.department, "R&D");
+        assert_eq!(c.contact.birthday, "1980-02-29");
+        assert!(c.contact.note.ends_with("octets."));
+    }
+
+    #[test]
+    fn an_update_rewrites_only_the_changed_family_and_keeps_the_rest() {
+        let mut c = read(RICH).unwrap().contact;
+        c.organization.title = "CTO".into();
+        let out = render_update(RICH, &c, Some("crm-7")).unwrap().unwrap();
+        let before = parse(RICH).unwrap();
+        let after = parse(&out).unwrap();
+        let keep = |card: &VCard| -> Vec<VCardEntry> {
+            card.entries
+                .iter()
+                .filter(|e| !matches!(e.name, VCardProperty::Title) && !matches!(&e.name, VCardProperty::Other(n) if n == CRM_ID_PROPERTY))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(keep(&before), keep(&after));
+        let read_back = read(&out).unwrap();
+        assert_eq!(read_back.contact.organization.title, "CTO");
+        assert_eq!(read_back.crm_id.as_deref(), Some("crm-7"));
+    }
+
+    #[test]
+    fn nothing_changed_means_no_write() {
+        let c = read(RICH).unwrap().contact;
+        assert_eq!(render_update(RICH, &c, None).unwrap(), None);
+    }
+
+    #[test]
+    fn a_new_card_reads_back_as_written() {
+        let mut c = Contact::default();
+        c.name.given = "Ann".into();
+        c.name.family = "Lee".into();
+        c.emails.push(Email { value: "ann@x.org".into(), kind: ValueKind::Work, primary: true });
+        c.phones.push(Phone { value: "+1 555 0100".into(), kind: ValueKind::Mobile, primary: false });
+        c.addresses.push(Address { street: "1 Main St".into(), city: "Springfield".into(), kind: ValueKind::Home, ..Address::default() });
+        c.birthday = "--04-01".into();
+        c.labels = vec!["VIP".into()];
+        c.custom.insert("X-SHOE-SIZE".into(), "42".into());
+        let text = render_new(&c, "crm-1", "uid-1");
+        let back = read(&text).unwrap();
+        assert_eq!(back.contact, c);
+        assert_eq!(back.crm_id.as_deref(), Some("crm-1"));
+        assert_eq!(back.uid.as_deref(), Some("uid-1"));
+    }
+
+    #[test]
+    fn garbage_is_a_bad_response() {
+        assert!(read("hello").is_err());
+    }
+}
