@@ -98,6 +98,7 @@ for (const locale of LOCALES) {
         assert.ok((await page.locator("#cs-preview-ambiguities").innerText()).includes("contact@acme.example"));
         assert.ok((await page.locator("#cs-preview-conflict-list").innerText()).includes("+33 6 98 76 54 32"));
         assert.equal((await calls(page, "sync")).length, 0, "a preview writes nothing");
+        assert.ok(await page.locator("#cs-progress-box").isHidden(), "no progress bar outside a run");
         await page.locator("#cs-run-sync").click();
         await page.locator("#cs-progress-box:not([hidden])").waitFor();
         await page.waitForFunction((expected) => document.querySelector("#cs-progress-text")?.textContent === expected, i.t("progress.write", { done: "20", total: "67" }));
