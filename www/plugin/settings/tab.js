@@ -169,7 +169,9 @@ export function mount(container, options = {}) {
       try {
         state.history[spoke.id] = await plugin.history(spoke.id, 10);
       } catch (error) {
-        state.errors.history = error;
+        // A spoke that never ran or is not connected simply has no history yet.
+        if (error?.code === "NOT_CONNECTED" || error?.code === "NOT_FOUND") state.history[spoke.id] = [];
+        else state.errors.history = error;
       }
     }));
     render();
