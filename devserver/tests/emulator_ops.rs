@@ -47,6 +47,25 @@ fn a_batch_create_costs_six_reads_and_six_writes() {
 }
 
 #[test]
+fn daily_writes_are_counted_over_a_day_whatever_the_window() {
+    let mut cfg = EmulatorConfig::demo();
+    cfg.quota.window_ms = 1000;
+    cfg.quota.daily_writes = 400;
+    let emu = start_with(cfg);
+    let c = api(&emu);
+    let batch = json!({"contacts": [{"contactPerson": new_person("D", "d@e.fr")}], "readMask": "names"});
+    assert_eq!(c.post("/v1/people:batchCreateContacts", &batch).status, 200);
+    assert_eq!(c.post("/v1/people:batchCreateContacts", &batch).status, 200);
+    std::thread::sleep(Duration::from_millis(1100));
+    let r = c.post("/v1/people:batchCreateContacts", &batch);
+    assert_eq!(r.status, 429, "200 daily units per batch, 400 a day");
+    assert!(r.error_message().contains("per day"), "{}", r.body);
+    admin(&emu).post("/__admin/clock/advance", &json!({"days": 1}));
+    let c = api(&emu);
+    assert_eq!(c.post("/v1/people:batchCreateContacts", &batch).status, 200, "a new day");
+}
+
+#[test]
 fn the_first_page_of_a_full_sync_costs_extra() {
     let emu = quota_emulator(4, 30);
     let c = api(&emu);

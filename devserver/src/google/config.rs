@@ -27,6 +27,9 @@ pub struct QuotaConfig {
     pub group_reads: u32,
     /// Extra read units charged for the first page of a full sync (Google: "costs extra").
     pub full_sync_first_page_extra: u32,
+    /// Write units per user per day (Google: 100,000; a batch create/update costs 200).
+    /// Always counted over a real day of emulator time, whatever `window_ms` is.
+    pub daily_writes: u32,
 }
 
 impl Default for QuotaConfig {
@@ -40,6 +43,7 @@ impl Default for QuotaConfig {
             photo_writes: 50,
             group_reads: 90,
             full_sync_first_page_extra: 1,
+            daily_writes: 100_000,
         }
     }
 }

@@ -14,6 +14,7 @@ pub enum Bucket {
     DeletesAndGroupWrites,
     PhotoWrites,
     GroupReads,
+    DailyWrites,
 }
 
 impl Bucket {
@@ -24,6 +25,7 @@ impl Bucket {
             Bucket::DeletesAndGroupWrites => q.deletes_and_group_writes,
             Bucket::PhotoWrites => q.photo_writes,
             Bucket::GroupReads => q.group_reads,
+            Bucket::DailyWrites => q.daily_writes,
         }
     }
 
@@ -34,6 +36,14 @@ impl Bucket {
             Bucket::DeletesAndGroupWrites => "people.googleapis.com/contact_group_and_delete_requests",
             Bucket::PhotoWrites => "people.googleapis.com/photo_write_requests",
             Bucket::GroupReads => "people.googleapis.com/contact_group_read_requests",
+            Bucket::DailyWrites => "people.googleapis.com/daily_write_requests",
+        }
+    }
+
+    fn window_ms(self, q: &QuotaConfig) -> i64 {
+        match self {
+            Bucket::DailyWrites => super::config::DAY_MS,
+            _ => q.window_ms.max(1) as i64,
         }
     }
 }
@@ -47,10 +57,12 @@ pub fn cost_of(method_id: &str, full_sync_first_page: bool, q: &QuotaConfig) -> 
             vec![(CriticalReads, 1 + extra)]
         }
         "people.get" | "people.getBatchGet" | "people.searchContacts" => vec![(CriticalReads, 1)],
-        "people.createContact" | "people.updateContact" => vec![(CriticalWrites, 1)],
-        "people.batchCreateContacts" | "people.batchUpdateContacts" => vec![(CriticalReads, 6), (CriticalWrites, 6)],
-        "people.deleteContact" => vec![(DeletesAndGroupWrites, 1)],
-        "people.batchDeleteContacts" => vec![(DeletesAndGroupWrites, 10)],
+        "people.createContact" | "people.updateContact" => vec![(CriticalWrites, 1), (DailyWrites, 1)],
+        "people.batchCreateContacts" | "people.batchUpdateContacts" => {
+            vec![(CriticalReads, 6), (CriticalWrites, 6), (DailyWrites, 200)]
+        }
+        "people.deleteContact" => vec![(DeletesAndGroupWrites, 1), (DailyWrites, 1)],
+        "people.batchDeleteContacts" => vec![(DeletesAndGroupWrites, 10), (DailyWrites, 10)],
         "people.updateContactPhoto" | "people.deleteContactPhoto" => vec![(PhotoWrites, 1)],
         "contactGroups.create" | "contactGroups.update" | "contactGroups.delete" | "contactGroups.members.modify" => {
             vec![(DeletesAndGroupWrites, 1)]
@@ -72,8 +84,8 @@ impl QuotaMeter {
         if !q.enabled {
             return Ok(());
         }
-        let window = q.window_ms.max(1) as i64;
         for (bucket, units) in costs {
+            let window = bucket.window_ms(q);
             let log = self.usage.entry((user.to_string(), *bucket)).or_default();
             while log.front().is_some_and(|(t, _)| *t <= now - window) {
                 log.pop_front();
@@ -96,9 +108,10 @@ impl QuotaMeter {
                     429,
                     "RESOURCE_EXHAUSTED",
                     format!(
-                        "Quota exceeded for quota metric '{}' and limit '{} per user per window' of service 'people.googleapis.com' for consumer 'project_number:emulator'.",
+                        "Quota exceeded for quota metric '{}' and limit '{} per user per {}' of service 'people.googleapis.com' for consumer 'project_number:emulator'.",
                         bucket.metric(),
-                        limit
+                        limit,
+                        if *bucket == Bucket::DailyWrites { "day" } else { "window" }
                     ),
                 )
                 .with_reason(
