@@ -181,3 +181,48 @@ fn missing_token_is_401_and_readonly_scope_cannot_write() {
     assert_eq!((r.status, r.error_status()), (403, "PERMISSION_DENIED".to_string()));
     assert_eq!(r.json()["error"]["details"][0]["reason"], "ACCESS_TOKEN_SCOPE_INSUFFICIENT");
 }
+
+/// Reads the consent form the way a browser would: every `<input>` and the chosen button.
+fn form_fields(html: &str, decision: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    let attr = |tag: &str, name: &str| {
+        let key = format!("{name}=\"");
+        tag.find(&key).map(|i| {
+            let rest = &tag[i + key.len()..];
+            unescape(&rest[..rest.find('"').unwrap_or(rest.len())])
+        })
+    };
+    let mut out = Vec::new();
+    for piece in html.split("<input").skip(1) {
+        let tag = &piece[..piece.find('>').unwrap_or(piece.len())];
+        if let (Some(n), Some(v)) = (attr(tag, "name"), attr(tag, "value")) {
+            out.push((n, v));
+        }
+    }
+    out.push(("decision".into(), decision.into()));
+    out
+}
+
+#[test]
+fn the_consent_form_round_trips_state_and_pkce_exactly_as_a_browser_submits_it() {
+    let emu = start_demo();
+    let c = Client::new(emu.url());
+    let state = "a&b=\"c\"<d> é";
+    let page = c.get(&format!(
+        "/o/oauth2/v2/auth?client_id={}&redirect_uri={}&response_type=code&scope={}&state={}&access_type=offline&prompt=consent&code_challenge={}&code_challenge_method=S256",
+        enc(CLIENT_ID), enc("http://localhost:5173/oauth/callback?x=1"), enc(&format!("{CONTACTS} email")), enc(state), challenge(VERIFIER)
+    ));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let fields = form_fields(&page.body, "allow");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = c.form("/o/oauth2/v2/auth/consent", &pairs);
+    assert_eq!(r.status, 302, "{}", r.body);
+    let loc = r.header("Location").unwrap_or("").to_string();
+    assert!(loc.starts_with("http://localhost:5173/oauth/callback?x=1&"), "{loc}");
+    let p = location_params(&loc);
+    assert_eq!(param(&p, "state").as_deref(), Some(state));
+    let code = param(&p, "code").expect("code");
+    let t = c.form("/token", &[("grant_type", "authorization_code"), ("code", &code), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET), ("redirect_uri", "http://localhost:5173/oauth/callback?x=1"), ("code_verifier", VERIFIER)]);
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert!(t.json()["scope"].as_str().unwrap_or("").contains("userinfo.email"));
+}
