@@ -227,6 +227,12 @@ impl PhoneNormalizer {
         if e164.len() < 3 {
             return None;
         }
+        // libphonenumber is not idempotent on some invalid numbers (it strips a national
+        // prefix again from its own output): such numbers take the stable fallback.
+        let again = phonenumber::parse(None, &e164).ok()?;
+        if again.format().mode(Mode::E164).to_string() != e164 {
+            return None;
+        }
         Some(n)
     }
 }
