@@ -12,9 +12,11 @@
 pub mod config;
 pub mod error;
 pub mod mapping;
+pub mod merge;
 pub mod model;
 pub mod normalize;
 pub mod report;
+pub mod state;
 
 pub use config::{DeletionPolicy, ExportFilter, FilterMode, OnLeave, RemoteCapabilities, SyncConfig};
 pub use error::EngineError;

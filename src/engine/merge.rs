@@ -1,0 +1,340 @@
+//! Field-level three-way merge of one linked pair against its base.
+//!
+//! Single-valued fields: unchanged on both → nothing; changed on one side → copied over;
+//! changed on both to the same normal form → nothing; changed differently → the row's
+//! rule (newest / CRM / remote), the loser reported. Blank is not clear: with no base,
+//! or with "fill empty", a non-empty value beats an empty one. Multi-valued fields merge as
+//! sets keyed by the normalized value, each element's kind and primary mark merged per
+//! attribute, removal beaten by an attribute edit on the other side.
+
+use super::mapping::{Direction, Item, Priority, Shape, Value};
+use super::normalize;
+use super::report::Side;
+use super::state::hash36;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What to do with one field of one pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldOutcome {
+    /// Write this value to the CRM.
+    pub to_crm: Option<Value>,
+    /// Write this value to the remote.
+    pub to_remote: Option<Value>,
+    /// The base once both sides hold the merged value.
+    pub base: String,
+    /// A conflict was settled: the side kept.
+    pub conflict: Option<Side>,
+    /// Elements a capacity-limited remote could not hold (for the notice).
+    pub dropped: usize,
+}
+
+/// The rules of one field for one merge.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldRules {
+    /// Comparison shape.
+    pub shape: Shape,
+    /// Which way it flows.
+    pub direction: Direction,
+    /// Conflict rule.
+    pub priority: Priority,
+    /// Non-empty beats empty regardless of priority.
+    pub fill_empty: bool,
+    /// The side whose record is newer (each side's own clock; ties → configured side).
+    pub newest: Side,
+    /// How many elements the remote can hold (None: any).
+    pub remote_capacity: Option<usize>,
+}
+
+fn winner_by_rule(r: &FieldRules) -> Side {
+    match r.priority {
+        Priority::Crm => Side::Crm,
+        Priority::Remote => Side::Remote,
+        Priority::Newest => r.newest,
+    }
+}
+
+/// The base encoding of a value (single: hash of the normal form, "" when empty; lists:
+/// `hash:kind:primary` per element, sorted).
+pub fn encode_base(shape: Shape, v: &Value) -> String {
+    match v {
+        Value::Items(items) => {
+            let mut parts: Vec<String> = items.iter().map(|i| format!("{}:{}:{}", hash36(&i.key), kind_code(i), u8::from(i.primary))).collect();
+            parts.sort();
+            parts.join(",")
+        }
+        other => {
+            let n = super::mapping::norm_of(shape, other);
+            if n.is_empty() {
+                String::new()
+            } else {
+                hash36(&n)
+            }
+        }
+    }
+}
+
+fn kind_code(i: &Item) -> String {
+    let k = normalize::kind(&i.kind);
+    match k.as_str() {
+        "home" => "h".into(),
+        "work" => "w".into(),
+        "mobile" => "m".into(),
+        "other" => "o".into(),
+        _ => hash36(&k),
+    }
+}
+
+/// Merges one field. `base` is None for a pair with no agreed values yet (a first match).
+pub fn merge_field(rules: &FieldRules, crm: &Value, remote: &Value, base: Option<&str>) -> FieldOutcome {
+    match (crm, remote) {
+        (Value::Items(c), Value::Items(r)) => merge_items(rules, c, r, base),
+        _ => merge_single(rules, crm, remote, base),
+    }
+}
+
+fn merge_single(rules: &FieldRules, crm: &Value, remote: &Value, base: Option<&str>) -> FieldOutcome {
+    let ch = encode_base(rules.shape, crm);
+    let rh = encode_base(rules.shape, remote);
+    let mut out = FieldOutcome { to_crm: None, to_remote: None, base: base.unwrap_or_default().to_string(), conflict: None, dropped: 0 };
+    let crm_changed = base.is_none_or(|b| b != ch);
+    let remote_changed = base.is_none_or(|b| b != rh);
+    match rules.direction {
+        Direction::None => {}
+        Direction::ToRemote => {
+            if crm_changed {
+                if ch != rh && !(ch.is_empty() && base.is_none()) {
+                    out.to_remote = Some(crm.clone());
+                }
+                out.base = ch;
+            }
+        }
+        Direction::ToCrm => {
+            if remote_changed {
+                if ch != rh && !(rh.is_empty() && base.is_none()) {
+                    out.to_crm = Some(remote.clone());
+                }
+                out.base = rh;
+            }
+        }
+        Direction::Both => {
+            if ch == rh {
+                out.base = ch;
+                return out;
+            }
+            let winner = match (crm_changed, remote_changed) {
+                (true, false) => Side::Crm,
+                (false, true) => Side::Remote,
+                _ => {
+                    let (ce, re) = (ch.is_empty(), rh.is_empty());
+                    let w = if (base.is_none() || rules.fill_empty) && (ce || re) {
+                        if ce { Side::Remote } else { Side::Crm }
+                    } else {
+                        winner_by_rule(rules)
+                    };
+                    if !(base.is_none() && (ce || re)) {
+                        out.conflict = Some(w);
+                    }
+                    w
+                }
+            };
+            match winner {
+                Side::Crm => {
+                    out.to_remote = Some(crm.clone());
+                    out.base = ch;
+                }
+                Side::Remote => {
+                    out.to_crm = Some(remote.clone());
+                    out.base = rh;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A base element: kind code and primary mark, by key hash.
+fn parse_base(base: &str) -> (Vec<String>, HashMap<String, (String, bool)>) {
+    let mut order = Vec::new();
+    let mut map = HashMap::new();
+    for part in base.split(',').filter(|p| !p.is_empty()) {
+        let mut it = part.split(':');
+        let (Some(h), Some(k), Some(p)) = (it.next(), it.next(), it.next()) else { continue };
+        order.push(h.to_string());
+        map.insert(h.to_string(), (k.to_string(), p == "1"));
+    }
+    (order, map)
+}
+
+/// The elements a side with `capacity` slots keeps, deterministically: primary first, then
+/// by kind (work, home, mobile, other, custom), then in their order.
+pub fn project(items: &[Item], capacity: Option<usize>) -> Vec<Item> {
+    let Some(cap) = capacity else { return items.to_vec() };
+    if items.len() <= cap {
+        return items.to_vec();
+    }
+    let rank = |i: &Item| match i.kind {
+        super::model::ValueKind::Work => 0,
+        super::model::ValueKind::Home => 1,
+        super::model::ValueKind::Mobile => 2,
+        super::model::ValueKind::Other => 3,
+        super::model::ValueKind::Custom(_) => 4,
+    };
+    let mut idx: Vec<usize> = (0..items.len()).collect();
+    idx.sort_by_key(|&n| items.get(n).map(|i| (!i.primary, rank(i), n)).unwrap_or((true, 9, n)));
+    idx.truncate(cap);
+    idx.sort_unstable();
+    idx.iter().filter_map(|&n| items.get(n).cloned()).collect()
+}
+
+fn merge_items(rules: &FieldRules, crm: &[Item], remote: &[Item], base: Option<&str>) -> FieldOutcome {
+    let hashed = |v: &[Item]| -> Vec<(String, Item)> { v.iter().map(|i| (hash36(&i.key), i.clone())).collect() };
+    let c = hashed(crm);
+    let r = hashed(remote);
+    let c_map: HashMap<&str, &Item> = c.iter().map(|(h, i)| (h.as_str(), i)).collect();
+    let r_map: HashMap<&str, &Item> = r.iter().map(|(h, i)| (h.as_str(), i)).collect();
+    let (base_order, base_map) = match base {
+        Some(b) => parse_base(b),
+        None => (Vec::new(), HashMap::new()),
+    };
+    let attrs = |i: &Item| (kind_code(i), i.primary);
+    let changed_vs_base = |h: &str, i: &Item| base_map.get(h).is_some_and(|b| *b != attrs(i));
+    // Elements of the base the remote could not hold are not removals made there.
+    let unfit: HashSet<String> = match (rules.remote_capacity, base.is_some()) {
+        (Some(cap), true) if base_order.len() > cap && remote.len() >= cap => {
+            let fit: HashSet<String> = base_order.iter().take(cap).cloned().collect();
+            base_order.iter().filter(|h| !fit.contains(*h)).cloned().collect()
+        }
+        _ => HashSet::new(),
+    };
+    let in_remote = |h: &str| r_map.contains_key(h) || unfit.contains(h);
+    let one_way = matches!(rules.direction, Direction::ToRemote | Direction::ToCrm);
+    if rules.direction == Direction::None {
+        return FieldOutcome { to_crm: None, to_remote: None, base: base.unwrap_or_default().to_string(), conflict: None, dropped: 0 };
+    }
+
+    // Which keys survive, and with which attributes.
+    let mut keep: BTreeMap<String, (super::model::ValueKind, bool)> = BTreeMap::new();
+    let mut conflict = None;
+    let mut all: Vec<&str> = c.iter().map(|(h, _)| h.as_str()).collect();
+    all.extend(r.iter().map(|(h, _)| h.as_str()));
+    all.extend(base_order.iter().map(String::as_str));
+    let mut seen = HashSet::new();
+    for h in all {
+        if !seen.insert(h) {
+            continue;
+        }
+        let ci = c_map.get(h).copied();
+        let ri = r_map.get(h).copied();
+        let in_base = base_map.contains_key(h);
+        let (src, other) = match rules.direction {
+            Direction::ToCrm => (ri, ci),
+            _ => (ci, ri),
+        };
+        let survive = if one_way {
+            // The source decides; the target's own additions stay.
+            match (src, other) {
+                (Some(_), _) => true,
+                (None, Some(_)) => !in_base,
+                (None, None) => false,
+            }
+        } else {
+            match (ci, ri, in_base) {
+                (Some(_), Some(_), _) => true,
+                (Some(_), None, false) | (None, Some(_), false) => true,
+                (Some(i), None, true) => !in_remote(h) || changed_vs_base(h, i),
+                (None, Some(i), true) => changed_vs_base(h, i),
+                (None, None, _) => false,
+            }
+        };
+        if !survive {
+            continue;
+        }
+        let attrs_of = match (ci, ri) {
+            (Some(a), Some(b)) if one_way => match rules.direction {
+                Direction::ToCrm => (b.kind.clone(), b.primary),
+                _ => (a.kind.clone(), a.primary),
+            },
+            (Some(a), Some(b)) => {
+                let b0 = base_map.get(h);
+                // Per attribute: equal → kept; one side still at the base → the other
+                // side's edit; both edited → the row's rule (a conflict).
+                let pick = |ca: bool, ra: bool, same: bool| -> (Option<Side>, bool) {
+                    if same {
+                        (None, false)
+                    } else if ca {
+                        (Some(Side::Remote), false)
+                    } else if ra {
+                        (Some(Side::Crm), false)
+                    } else {
+                        (Some(winner_by_rule(rules)), b0.is_some())
+                    }
+                };
+                let (kc, kr) = (kind_code(a), kind_code(b));
+                let (kind_w, kind_ruled) = pick(b0.is_some_and(|x| x.0 == kc), b0.is_some_and(|x| x.0 == kr), kc == kr);
+                let (prim_w, prim_ruled) = pick(b0.is_some_and(|x| x.1 == a.primary), b0.is_some_and(|x| x.1 == b.primary), a.primary == b.primary);
+                if kind_ruled {
+                    conflict = conflict.or(kind_w);
+                }
+                if prim_ruled {
+                    conflict = conflict.or(prim_w);
+                }
+                let kind = if kind_w == Some(Side::Remote) { b.kind.clone() } else { a.kind.clone() };
+                let primary = if prim_w == Some(Side::Remote) { b.primary } else { a.primary };
+                (kind, primary)
+            }
+            (Some(a), None) => (a.kind.clone(), a.primary),
+            (None, Some(b)) => (b.kind.clone(), b.primary),
+            (None, None) => continue,
+        };
+        keep.insert(h.to_string(), attrs_of);
+    }
+
+    // Render each side: its own surviving elements in its order, then the others appended.
+    let render = |own: &[(String, Item)], other: &[(String, Item)]| -> Vec<Item> {
+        let mut out = Vec::new();
+        let mut placed = HashSet::new();
+        for (h, i) in own.iter().chain(other.iter()) {
+            if let Some((k, p)) = keep.get(h) {
+                if placed.insert(h.clone()) {
+                    out.push(Item { kind: k.clone(), primary: *p, ..i.clone() });
+                }
+            }
+        }
+        out
+    };
+    let new_crm = render(&c, &r);
+    let new_remote_full = render(&r, &c);
+    let new_remote = project(&new_remote_full, rules.remote_capacity);
+    let dropped = new_remote_full.len() - new_remote.len();
+    let same = |a: &[Item], b: &[Item]| super::mapping::norm_of(rules.shape, &Value::Items(a.to_vec())) == super::mapping::norm_of(rules.shape, &Value::Items(b.to_vec()));
+    let mut out = FieldOutcome { to_crm: None, to_remote: None, base: String::new(), conflict, dropped };
+    let may_crm = matches!(rules.direction, Direction::Both | Direction::ToCrm);
+    let may_remote = matches!(rules.direction, Direction::Both | Direction::ToRemote);
+    if may_crm && !same(&new_crm, crm) {
+        out.to_crm = Some(Value::Items(new_crm.clone()));
+    }
+    if may_remote && !same(&new_remote, remote) {
+        out.to_remote = Some(Value::Items(new_remote));
+    }
+    // The base remembers the whole merged set, in the CRM's order (projection order).
+    let base_items = match rules.direction {
+        Direction::ToCrm => r.iter().map(|(_, i)| i.clone()).collect::<Vec<_>>(),
+        Direction::ToRemote => c.iter().map(|(_, i)| i.clone()).collect::<Vec<_>>(),
+        _ => new_crm,
+    };
+    out.base = encode_base_ordered(&base_items);
+    out
+}
+
+/// Like [`encode_base`] for lists but keeping the order (the projection needs it).
+fn encode_base_ordered(items: &[Item]) -> String {
+    items.iter().map(|i| format!("{}:{}:{}", hash36(&i.key), kind_code(i), u8::from(i.primary))).collect::<Vec<_>>().join(",")
+}
+
+/// The base of a value as [`merge_field`] writes it (ordered for lists).
+pub fn base_of(shape: Shape, v: &Value) -> String {
+    match v {
+        Value::Items(items) => encode_base_ordered(items),
+        other => encode_base(shape, other),
+    }
+}

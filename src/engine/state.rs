@@ -1,0 +1,236 @@
+//! The per-spoke sync state: links (CRM id ↔ remote id, a bijection) with the base of each
+//! mapped field and both sides' versions, the listing cursors, the ids to look at again,
+//! and pending-create intents. Saved by the runner at checkpoints; it only ever records
+//! writes the other side confirmed (invariant 8).
+//!
+//! Serialized as compact JSON (`{"v":2,...}`): bases are 53-bit hashes of normalized values
+//! written in base 36 (safe as JSON numbers in any JS host, and small), lists as one hash
+//! per element plus its kind and primary mark. Older versions are migrated on load.
+
+use super::error::EngineError;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The current serialized version.
+pub const STATE_VERSION: u32 = 2;
+
+/// One linked pair.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Link {
+    /// Remote id.
+    #[serde(rename = "r")]
+    pub remote_id: String,
+    /// CRM version last seen agreed.
+    #[serde(rename = "cv", default)]
+    pub crm_version: u64,
+    /// Remote etag last seen agreed.
+    #[serde(rename = "re", default, skip_serializing_if = "String::is_empty")]
+    pub remote_etag: String,
+    /// Base per canonical field id: the encoded normalized value both sides agreed on.
+    #[serde(rename = "b", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub base: BTreeMap<String, String>,
+    /// The CRM contact was inside the export filter at the last run (for `filter.onLeave`).
+    #[serde(rename = "f", default = "yes", skip_serializing_if = "is_true")]
+    pub in_filter: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// A create written (or about to be) whose result is not confirmed yet. Recorded before the
+/// write so that a crash between the write and its confirmation re-links instead of
+/// creating twice (scenario 12).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "k")]
+pub enum PendingCreate {
+    /// A CRM contact created from a remote record: recognised afterwards by the
+    /// fingerprint of its mapped values.
+    #[serde(rename = "c")]
+    Crm {
+        /// The remote record it copies.
+        #[serde(rename = "r")]
+        remote_id: String,
+        /// Hash of the created contact's normalized mapped values.
+        #[serde(rename = "h")]
+        fingerprint: String,
+    },
+    /// A remote record created from a CRM contact: recognised by the CRM id it carries.
+    #[serde(rename = "r")]
+    Remote {
+        /// The CRM contact it copies.
+        #[serde(rename = "c")]
+        crm_id: String,
+    },
+}
+
+/// The sync state of one spoke.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SpokeState {
+    /// Format version.
+    pub v: u32,
+    /// CRM id → link.
+    #[serde(default)]
+    pub links: BTreeMap<String, Link>,
+    /// Cursor of the next incremental CRM listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm_cursor: Option<String>,
+    /// Cursor of the next incremental remote listing (sync token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_cursor: Option<String>,
+    /// CRM ids to look at again next run (a failed write, a missing counterpart).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub dirty_crm: BTreeSet<String>,
+    /// Remote ids to look at again next run.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub dirty_remote: BTreeSet<String>,
+    /// Creates not confirmed yet.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pending: BTreeSet<PendingCreate>,
+    /// CRM ids never to export again by themselves (their remote copy was deleted and the
+    /// deletion policy kept the CRM contact).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub retired_crm: BTreeSet<String>,
+    /// Remote ids never to import again by themselves (their CRM contact was deleted and
+    /// the policy kept the remote copy).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub retired_remote: BTreeSet<String>,
+    /// Pairs unlinked because the CRM contact left the export filter (`onLeave: unlink`):
+    /// CRM id → remote id, re-linked if it comes back.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub released: BTreeMap<String, String>,
+    /// Remote id → CRM id (derived).
+    #[serde(skip)]
+    remote_index: HashMap<String, String>,
+}
+
+impl SpokeState {
+    /// An empty state (first run).
+    pub fn new() -> Self {
+        SpokeState { v: STATE_VERSION, ..SpokeState::default() }
+    }
+
+    /// Loads a serialized state, migrating older versions.
+    ///
+    /// ```
+    /// use contact_sync::engine::state::SpokeState;
+    /// let s = SpokeState::from_json(r#"{"v":1,"links":{"c1":"people/1"}}"#).unwrap();
+    /// assert_eq!(s.remote_of("c1"), Some("people/1"));
+    /// ```
+    pub fn from_json(text: &str) -> Result<Self, EngineError> {
+        let bad = |e: serde_json::Error| EngineError::new("STORAGE", format!("the stored sync state cannot be read ({e})"), "Forget the links of this address book; the next run matches again by CRM id, e-mail and phone.");
+        let raw: serde_json::Value = serde_json::from_str(text).map_err(bad)?;
+        let v = raw.get("v").and_then(|v| v.as_u64()).unwrap_or(1);
+        let mut state: SpokeState = match v {
+            1 => migrate_v1(&raw)?,
+            2 => serde_json::from_value(raw).map_err(bad)?,
+            other => {
+                return Err(EngineError::new("STORAGE", format!("the stored sync state has version {other}, newer than this plugin understands"), "Update the plugin."));
+            }
+        };
+        state.v = STATE_VERSION;
+        state.reindex();
+        Ok(state)
+    }
+
+    /// The compact serialized form. Deterministic: equal states give equal bytes.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"v\":2}"))
+    }
+
+    fn reindex(&mut self) {
+        self.remote_index = self.links.iter().map(|(c, l)| (l.remote_id.clone(), c.clone())).collect();
+    }
+
+    /// The remote id linked to a CRM id.
+    pub fn remote_of(&self, crm_id: &str) -> Option<&str> {
+        self.links.get(crm_id).map(|l| l.remote_id.as_str())
+    }
+
+    /// The CRM id linked to a remote id.
+    pub fn crm_of(&self, remote_id: &str) -> Option<&str> {
+        self.remote_index.get(remote_id).map(String::as_str)
+    }
+
+    /// Links a pair, keeping the bijection: any older link of either id is dropped.
+    pub fn link(&mut self, crm_id: &str, link: Link) {
+        if let Some(old) = self.remote_index.get(&link.remote_id).cloned() {
+            self.links.remove(&old);
+        }
+        if let Some(old) = self.links.get(crm_id) {
+            self.remote_index.remove(&old.remote_id);
+        }
+        self.remote_index.insert(link.remote_id.clone(), crm_id.to_string());
+        self.links.insert(crm_id.to_string(), link);
+    }
+
+    /// Removes a link.
+    pub fn unlink(&mut self, crm_id: &str) -> Option<Link> {
+        let l = self.links.remove(crm_id)?;
+        self.remote_index.remove(&l.remote_id);
+        Some(l)
+    }
+
+    /// Mutable access to a link.
+    pub fn link_mut(&mut self, crm_id: &str) -> Option<&mut Link> {
+        self.links.get_mut(crm_id)
+    }
+
+    /// Moves a link to a new remote id (a merge or move on the remote side).
+    pub fn move_remote(&mut self, old_remote: &str, new_remote: &str) -> bool {
+        let Some(crm) = self.remote_index.remove(old_remote) else { return false };
+        if let Some(l) = self.links.get_mut(&crm) {
+            l.remote_id = new_remote.to_string();
+        }
+        self.remote_index.insert(new_remote.to_string(), crm);
+        true
+    }
+
+    /// Checks the bijection (for tests and after loading).
+    pub fn is_bijection(&self) -> bool {
+        let mut seen = BTreeSet::new();
+        self.links.values().all(|l| seen.insert(l.remote_id.clone())) && seen.len() == self.remote_index.len()
+    }
+}
+
+/// Version 1 stored only `links: {crmId: remoteId}` and the cursors. Its pairs get no
+/// base: the next run merges them like a first match (non-empty values win over empty
+/// ones, differing values go by the field's rule), which loses nothing.
+fn migrate_v1(raw: &serde_json::Value) -> Result<SpokeState, EngineError> {
+    let mut s = SpokeState::new();
+    if let Some(links) = raw.get("links").and_then(|l| l.as_object()) {
+        for (crm, remote) in links {
+            if let Some(r) = remote.as_str() {
+                s.link(crm, Link { remote_id: r.to_string(), in_filter: true, ..Link::default() });
+            }
+        }
+    }
+    s.crm_cursor = raw.get("crmCursor").and_then(|c| c.as_str()).map(String::from);
+    s.remote_cursor = raw.get("remoteCursor").and_then(|c| c.as_str()).map(String::from);
+    Ok(s)
+}
+
+/// A stable 53-bit hash (FNV-1a 64, masked) in base 36: equal on every platform and
+/// every Rust version, unlike `std`'s hasher.
+pub fn hash36(s: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut n = h & ((1u64 << 53) - 1);
+    let mut out = Vec::with_capacity(11);
+    loop {
+        let d = (n % 36) as u8;
+        out.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
