@@ -18,10 +18,18 @@ test("pairings of the same kind are accepted, text-like types pair with each oth
   assert.equal(mappingProblem(f("url"), f("text"), "toCrm"), null);
 });
 
-test("a date, number or user may be written out as text but never read back from it", () => {
-  assert.equal(mappingProblem(f("date"), f("text"), "toRemote"), null);
-  assert.equal(mappingProblem(f("date"), f("text"), "both"), "mismatch");
-  assert.equal(mappingProblem(f("number"), f("text"), "toCrm"), "mismatch");
+test("numbers pair with text; dates and users pair only with their own kind (as the plugin checks)", () => {
+  assert.equal(mappingProblem(f("number"), f("text"), "toCrm"), null);
+  assert.equal(mappingProblem(f("date"), f("text"), "toRemote"), "mismatch");
+  assert.equal(mappingProblem(f("user"), f("text"), "toRemote"), "mismatch");
+  assert.equal(mappingProblem(f("user"), f("user"), "both"), null);
+});
+
+test("work details fill a CRM text, from the address book only", () => {
+  const work = { id: "workDetails", label: "Work details", type: "longtext" };
+  assert.equal(mappingProblem(f("longtext"), work, "toCrm"), null);
+  assert.equal(mappingProblem(f("longtext"), work, "both"), "workDetails");
+  assert.equal(mappingProblem(f("date"), work, "toCrm"), "mismatch");
 });
 
 test("lists of different things never pair, in any direction", () => {
@@ -33,9 +41,9 @@ test("lists of different things never pair, in any direction", () => {
 
 test("a read-only CRM field can only flow out or not at all", () => {
   const owner = f("user", { readOnly: true });
-  assert.equal(mappingProblem(owner, f("text"), "both"), "readOnly");
-  assert.equal(mappingProblem(owner, f("text"), "toCrm"), "readOnly");
-  assert.equal(mappingProblem(owner, f("text"), "toRemote"), null);
+  assert.equal(mappingProblem(owner, f("user"), "both"), "readOnly");
+  assert.equal(mappingProblem(owner, f("user"), "toCrm"), "readOnly");
+  assert.equal(mappingProblem(owner, f("user"), "toRemote"), null);
 });
 
 test("tokens, codes and stack traces are cut from any detail shown", () => {

@@ -5,20 +5,27 @@ import { el, button, select } from "./dom.js";
 
 const DIRECTIONS = ["both", "toRemote", "toCrm", "none"];
 const PRIORITIES = ["newest", "crm", "remote"];
-const TEXTUAL = new Set(["text", "longtext", "url"]);
+/** Types that convert to one another as text (a CRM user only maps to a user). */
+const TEXTLIKE = new Set(["text", "longtext", "url", "number"]);
+/** The address-book field that fills a marked block of a CRM text ("work details"). */
+export const WORK_DETAILS = "workDetails";
 
 /**
  * Why a CRM field and an address-book field cannot be paired in this direction, or null.
- * Same types pair; text-like types pair with each other; a date, number, boolean or user
- * may be written out as text (CRM → address book only), never read back from free text.
+ * The same rules as the plugin's own check (src/engine/mapping.rs, check_rows), so the
+ * operator hears the reason at once instead of after a refused save: same types pair;
+ * text, long text, web address and number pair with each other; a user only with a
+ * user; a read-only CRM field only flows out; work details only into a CRM text.
  */
 export function mappingProblem(crmField, remoteField, direction) {
   if (!crmField || !remoteField) return null;
   if (crmField.readOnly && (direction === "both" || direction === "toCrm")) return "readOnly";
+  if (remoteField.id === WORK_DETAILS) {
+    if (crmField.type !== "text" && crmField.type !== "longtext") return "mismatch";
+    return direction === "toCrm" || direction === "none" ? null : "workDetails";
+  }
   if (crmField.type === remoteField.type) return null;
-  if (TEXTUAL.has(crmField.type) && TEXTUAL.has(remoteField.type)) return null;
-  if (TEXTUAL.has(remoteField.type) && direction === "toRemote") return null;
-  if (TEXTUAL.has(remoteField.type) && direction === "none") return null;
+  if (TEXTLIKE.has(crmField.type) && TEXTLIKE.has(remoteField.type)) return null;
   return "mismatch";
 }
 
@@ -72,7 +79,8 @@ export function renderFields(ctx) {
 
   function changeRow(ctx, index, patch) {
     const next = { ...rows[index], ...patch };
-    const problem = mappingProblem(crmById.get(next.crmField), remoteById.get(next.remoteField), next.direction);
+    const twice = rows.some((r, n) => n !== index && r.remoteField === next.remoteField);
+    const problem = twice ? "twice" : mappingProblem(crmById.get(next.crmField), remoteById.get(next.remoteField), next.direction);
     if (problem) {
       state.fieldRefusal = { index, message: explain(ctx, problem, crmById.get(next.crmField), remoteById.get(next.remoteField)) };
       ctx.render();
@@ -86,6 +94,8 @@ export function renderFields(ctx) {
 function explain(ctx, problem, crm, remote) {
   const { t } = ctx;
   if (problem === "readOnly") return t("fields.readOnly", { crm: String(crm?.label ?? "") });
+  if (problem === "twice") return t("fields.twice", { remote: String(remote?.label ?? "") });
+  if (problem === "workDetails") return t("fields.workDetails", { remote: String(remote?.label ?? "") });
   return t("fields.mismatch", {
     crm: String(crm?.label ?? ""), crmType: t(`type.${crm?.type}`),
     remote: String(remote?.label ?? ""), remoteType: t(`type.${remote?.type}`),
@@ -100,7 +110,7 @@ function addRow(ctx, crmById, remoteById) {
   for (const crm of crmById.values()) {
     if (usedCrm.has(crm.id)) continue;
     const direction = crm.readOnly ? "toRemote" : "both";
-    const remote = [...remoteById.values()].find((r) => !usedRemote.has(r.id) && !mappingProblem(crm, r, direction));
+    const remote = [...remoteById.values()].find((r) => !usedRemote.has(r.id) && r.id !== WORK_DETAILS && !mappingProblem(crm, r, direction));
     if (!remote) continue;
     state.fieldRefusal = null;
     return ctx.save((d) => {
