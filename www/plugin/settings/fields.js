@@ -80,7 +80,7 @@ export function renderFields(ctx) {
   function changeRow(ctx, index, patch) {
     const next = { ...rows[index], ...patch };
     const twice = rows.some((r, n) => n !== index && r.remoteField === next.remoteField);
-    const problem = twice ? "twice" : mappingProblem(crmById.get(next.crmField), remoteById.get(next.remoteField), next.direction);
+    const problem = mappingProblem(crmById.get(next.crmField), remoteById.get(next.remoteField), next.direction) ?? (twice ? "twice" : null);
     if (problem) {
       state.fieldRefusal = { index, message: explain(ctx, problem, crmById.get(next.crmField), remoteById.get(next.remoteField)) };
       ctx.render();
