@@ -211,6 +211,9 @@ for (const locale of LOCALES) {
         assert.equal(refusal, i.t("fields.mismatch", { crm: "Birthday", crmType: i.t("type.date"), remote: "E-mails", remoteType: i.t("type.email-list") }));
         assert.equal((await calls(page, "saveSettings")).length, before, "a refused pairing is not saved");
         assert.equal(await page.locator(`#cs-map-${index}-remote`).inputValue(), "birthday", "the control shows the saved value again");
+        await page.locator("#cs-map-0-remote").selectOption("name.family");
+        assert.equal(await page.locator("#cs-map-refusal").innerText(), i.t("fields.twice", { remote: "Family name" }));
+        assert.equal((await calls(page, "saveSettings")).length, before, "a second row for the same address-book field is not saved");
         await page.locator(`#cs-map-0-direction`).selectOption("toRemote");
         await page.waitForFunction(() => window.__calls.filter((c) => c.method === "saveSettings").at(-1)?.args[0]["mapping.fields"][0].direction === "toRemote");
         await page.locator(`#cs-map-0-priority`).selectOption("crm");
