@@ -11,6 +11,12 @@
 
 pub mod config;
 pub mod error;
+pub mod plan;
+pub mod matching;
+pub mod lease;
+pub mod journal;
+pub mod guard;
+pub mod filter;
 pub mod mapping;
 pub mod merge;
 pub mod model;
