@@ -86,6 +86,7 @@ export async function startHarness({ google = false } = {}) {
   });
   const watch = (page) => {
     page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console error on ${page.url()}: ${msg.text()}`); });
+    page.on("response", (response) => { if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()} (from ${page.url()})`); });
     page.on("pageerror", (error) => problems.push(`uncaught exception on ${page.url()}: ${error.message}`));
     page.on("worker", (worker) => worker.on("console", (msg) => { if (msg.type() === "error") problems.push(`worker console error: ${msg.text()}`); }));
   };
