@@ -38,8 +38,9 @@ export function createPluginsView(root, { hostApi }) {
       return;
     }
     try {
-      const mountPoint = h("div", { id: `plugin-tab-${tab.id}`, "data-plugin-tab": tab.id });
-      replaceChildren(tabContainer, h("h3", {}, tab.title?.[currentLanguage()] ?? tab.title?.en ?? t("settingsTab")), mountPoint);
+      // The tab draws its own heading; the title names the region for assistive technology.
+      const mountPoint = h("section", { id: `plugin-tab-${tab.id}`, "data-plugin-tab": tab.id, "aria-label": tab.title?.[currentLanguage()] ?? tab.title?.en ?? t("settingsTab") });
+      replaceChildren(tabContainer, mountPoint);
       const unmount = await module.mount(mountPoint, { plugin, host: hostApi, locale: currentLocale(), scheduleMinutes: manifest.schedule?.intervalMinutes });
       state.unmount = typeof unmount === "function" ? unmount : null;
     } catch (error) {
