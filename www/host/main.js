@@ -82,10 +82,16 @@ async function boot() {
     plugins.relocalise();
   });
 
-  // Any committed change (this tab's edits, the plugin's writes) redraws what shows it.
+  // Any committed change (this tab's edits, the plugin's writes) redraws what shows it,
+  // once per burst: a sync writing hundreds of contacts must not redraw hundreds of times.
+  let redraw = null;
   book.subscribe(() => {
-    contacts.refresh();
-    if (current === "lists") lists.render();
+    if (redraw !== null) return;
+    redraw = setTimeout(() => {
+      redraw = null;
+      contacts.refresh();
+      if (current === "lists") lists.render();
+    }, 50);
   });
 
   drawChrome();
