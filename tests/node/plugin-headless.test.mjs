@@ -60,6 +60,8 @@ test("malformed settings reject with a coded Error and the plugin keeps working"
         return true;
       });
     }
+    await assert.rejects(plugin.handleEvent({ type: "contact.exploded" }), (e) => e instanceof Error && typeof e.code === "string");
+    await assert.rejects(plugin.handleEvent("crm.opened"), (e) => e instanceof Error && typeof e.code === "string");
     const saved = await plugin.saveSettings({ ...plugin.defaultSettings(), "sync.onOpen": false });
     assert.equal(saved["sync.onOpen"], false);
     assert.equal((await plugin.getSettings())["sync.onOpen"], false);
