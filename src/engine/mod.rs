@@ -22,6 +22,7 @@ pub mod merge;
 pub mod model;
 pub mod normalize;
 pub mod report;
+pub mod session;
 pub mod state;
 
 pub use config::{DeletionPolicy, ExportFilter, FilterMode, OnLeave, RemoteCapabilities, SyncConfig};

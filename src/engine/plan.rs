@@ -69,17 +69,6 @@ impl WriteOp {
             _ => Side::Remote,
         }
     }
-
-    fn rank(&self) -> (u8, &str) {
-        match self {
-            WriteOp::CrmCreate { remote_id, .. } => (0, remote_id),
-            WriteOp::CrmUpdate { crm_id, .. } => (1, crm_id),
-            WriteOp::CrmDelete { crm_id, .. } => (2, crm_id),
-            WriteOp::RemoteCreate { crm_id, .. } => (3, crm_id),
-            WriteOp::RemoteUpdate { remote_id, .. } => (4, remote_id),
-            WriteOp::RemoteDelete { remote_id, .. } => (5, remote_id),
-        }
-    }
 }
 
 /// A write with the id its result is reported under.
@@ -123,9 +112,6 @@ impl SyncPlan {
         self.writes.is_empty()
     }
 
-    pub(crate) fn sort(ops: &mut [(WriteOp, u32)]) {
-        ops.sort_by(|a, b| a.0.rank().cmp(&b.0.rank()));
-    }
 
     /// The writes to one side cut into batches of at most `size` (People batch calls take
     /// 200 contacts; a CRM may take one at a time).

@@ -32,6 +32,18 @@ pub struct Link {
     /// The CRM contact was inside the export filter at the last run (for `filter.onLeave`).
     #[serde(rename = "f", default = "yes", skip_serializing_if = "is_true")]
     pub in_filter: bool,
+    /// Linked by matching (or migrated) and not merged yet: no base at all, the next
+    /// merge works like a first match. A single field's base of [`UNKNOWN_BASE`] means the
+    /// same for that field.
+    #[serde(rename = "n", default, skip_serializing_if = "is_false")]
+    pub fresh: bool,
+}
+
+/// The base of a field whose agreed value is not known.
+pub const UNKNOWN_BASE: &str = "?";
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn yes() -> bool {
@@ -204,7 +216,7 @@ fn migrate_v1(raw: &serde_json::Value) -> Result<SpokeState, EngineError> {
     if let Some(links) = raw.get("links").and_then(|l| l.as_object()) {
         for (crm, remote) in links {
             if let Some(r) = remote.as_str() {
-                s.link(crm, Link { remote_id: r.to_string(), in_filter: true, ..Link::default() });
+                s.link(crm, Link { remote_id: r.to_string(), in_filter: true, fresh: true, ..Link::default() });
             }
         }
     }

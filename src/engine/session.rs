@@ -1,0 +1,1272 @@
+//! A sync run of one spoke, as a sans-IO state machine.
+//!
+//! Call order (the runner in `src/runner.rs` drives it; nothing here does I/O):
+//!
+//! 1. [`SyncSession::new`] with the [`SyncConfig`] and the stored [`SpokeState`]
+//!    ([`SpokeState::from_json`], or [`SpokeState::new`] on a first run).
+//! 2. Pull both sides, pages in any order:
+//!    [`handle_crm_page`](SyncSession::handle_crm_page) /
+//!    [`handle_remote_page`](SyncSession::handle_remote_page) with [`Listing::Full`] (no
+//!    cursor, or the cursor expired) or [`Listing::Incremental`], then
+//!    [`handle_crm_listing_complete`](SyncSession::handle_crm_listing_complete) /
+//!    [`handle_remote_listing_complete`](SyncSession::handle_remote_listing_complete) with
+//!    the next cursor, or `handle_*_listing_failed` (a failed listing is never deletions).
+//! 3. While [`poll_fetch`](SyncSession::poll_fetch) names ids, fetch them and feed them with
+//!    [`Listing::Fetched`] pages and `handle_*_missing` for ids that are gone.
+//! 4. [`plan`](SyncSession::plan): the writes of this round, or an error (a guard).
+//!    For a preview stop here. Otherwise save [`checkpoint`](SyncSession::checkpoint)
+//!    (it holds the pending-create intents) before writing.
+//! 5. Execute the writes in batches; report each outcome with
+//!    [`handle_write_result`](SyncSession::handle_write_result); save a checkpoint after
+//!    each confirmed batch.
+//! 6. Call [`plan`](SyncSession::plan) again until it is empty (a CRM contact created from
+//!    a remote record is stamped with its CRM id in a second round); failed pairs are not
+//!    retried in the same run. Save the final checkpoint; read
+//!    [`summary`](SyncSession::summary) and [`journal`](SyncSession::journal).
+//!
+//! A crash between any two steps is safe: the checkpoint holds only confirmed writes,
+//! keeps the old cursors while writes are unresolved, marks their pairs to be looked at
+//! again, and keeps pending-create intents, so the resumed run re-links what was created.
+//!
+//! ```
+//! use contact_sync::crm::CrmContact;
+//! use contact_sync::engine::{session::{Listing, SyncSession}, state::SpokeState, SyncConfig, RemoteRecord};
+//! use contact_sync::engine::plan::{WriteOp, WriteResult};
+//! let mut s = SyncSession::new(SyncConfig::default(), SpokeState::new()).unwrap();
+//! let mut fields = serde_json::Map::new();
+//! fields.insert("firstName".into(), "Ada".into());
+//! s.handle_crm_page(vec![CrmContact { id: "c1".into(), version: 1, updated_at: "2025-01-01T00:00:00Z".into(), deleted: false, fields, lists: vec![], tags: vec![] }], Listing::Full);
+//! s.handle_crm_listing_complete("crm-cursor-1");
+//! s.handle_remote_page(vec![], Listing::Full);
+//! s.handle_remote_listing_complete("sync-token-1");
+//! let plan = s.plan().unwrap();
+//! assert_eq!(plan.writes.len(), 1);
+//! let WriteOp::RemoteCreate { record, .. } = &plan.writes[0].op else { panic!() };
+//! let created = RemoteRecord { id: "people/1".into(), etag: "e1".into(), ..record.clone() };
+//! s.handle_write_result(plan.writes[0].id, WriteResult::Remote(created));
+//! assert!(s.plan().unwrap().is_empty());
+//! let state = s.checkpoint();
+//! assert_eq!(state.remote_of("c1"), Some("people/1"));
+//! assert_eq!(state.remote_cursor.as_deref(), Some("sync-token-1"));
+//! ```
+
+use super::config::{DeletionPolicy, FilterMode, OnLeave, SyncConfig};
+use super::error::EngineError;
+use super::filter;
+use super::journal::{crm_before, Journal, JournalRecord};
+use super::mapping::{self, BlockUse, Codec, Direction, FieldMappingRow, Shape, Value};
+use super::matching::{match_unlinked, Candidate, LinkedBy};
+use super::merge::{base_of, merge_field, FieldOutcome, FieldRules};
+use super::model::RemoteRecord;
+use super::plan::{PlannedWrite, SyncPlan, WriteOp, WriteResult};
+use super::report::{ChangeSample, ConflictRecord, PlanSummary, Side, MAX_SAMPLES};
+use super::state::{hash36, Link, PendingCreate, SpokeState, UNKNOWN_BASE};
+use crate::crm::{CrmContact, CrmPatch, NewCrmContact};
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How a page of records was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Part of a full listing of live records: once complete, a linked record that is
+    /// absent is deleted.
+    Full,
+    /// Part of an incremental listing: only changed records and tombstones.
+    Incremental,
+    /// Records fetched by id on [`SyncSession::poll_fetch`]'s request.
+    Fetched,
+}
+
+/// Ids the runner must fetch before planning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchRequest {
+    /// CRM ids (`crm.get`).
+    pub crm_ids: Vec<String>,
+    /// Remote ids (People `people:batchGet`).
+    pub remote_ids: Vec<String>,
+}
+
+impl FetchRequest {
+    /// Nothing to fetch.
+    pub fn is_empty(&self) -> bool {
+        self.crm_ids.is_empty() && self.remote_ids.is_empty()
+    }
+}
+
+/// A compiled mapping row.
+#[derive(Debug, Clone)]
+struct Row {
+    crm_field: String,
+    remote_field: String,
+    key: String,
+    shape: Shape,
+    direction: Direction,
+    priority: mapping::Priority,
+    fill_empty: bool,
+    block: BlockUse,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct SideListing {
+    full: bool,
+    complete: bool,
+    cursor: Option<String>,
+    failed: Option<EngineError>,
+    gone: BTreeSet<String>,
+}
+
+/// Base values waiting for writes to be confirmed, per pair (CRM id).
+#[derive(Debug, Clone, Default)]
+struct PendingBases {
+    /// field key → (base, CRM write outstanding, remote write outstanding)
+    fields: BTreeMap<String, (String, bool, bool)>,
+}
+
+#[derive(Debug, Clone)]
+enum OpContext {
+    CrmCreate { remote_id: String, remote_etag: String, base: BTreeMap<String, String>, replaces: Option<String> },
+    CrmUpdate { crm_id: String, before: CrmPatch, after: CrmPatch, flag: bool },
+    CrmDelete { crm_id: String, before: Option<CrmContact> },
+    RemoteCreate { crm_id: String, crm_version: u64, base: BTreeMap<String, String>, replaces: Option<String> },
+    RemoteUpdate { crm_id: String, before: RemoteRecord },
+    RemoteDelete { crm_id: Option<String>, before: Option<RemoteRecord> },
+}
+
+/// Changes to the state decided while planning, applied only when no guard trips.
+enum Deferred {
+    Unlink(String),
+    RetireCrm(String),
+    RetireRemote(String),
+    Release(String, String),
+    Link(String, Link),
+    Agree(String, Vec<(String, String)>, u64, String, bool),
+    InFilter(String, bool),
+    Clean(Option<String>, Option<String>),
+    Dirty(Option<String>, Option<String>),
+    Intent(PendingCreate),
+    Move(String, String),
+}
+
+/// One spoke's run. See the module documentation for the call order.
+pub struct SyncSession {
+    cfg: SyncConfig,
+    codec: Codec,
+    rows: Vec<Row>,
+    phones_field: String,
+    state: SpokeState,
+    crm: BTreeMap<String, CrmContact>,
+    remote: BTreeMap<String, RemoteRecord>,
+    crm_listing: SideListing,
+    remote_listing: SideListing,
+    ops: BTreeMap<u32, OpContext>,
+    next_op: u32,
+    pending_bases: BTreeMap<String, PendingBases>,
+    failed_crm: BTreeSet<String>,
+    failed_remote: BTreeSet<String>,
+    summary: PlanSummary,
+    journal: Journal,
+    errors: Vec<EngineError>,
+}
+
+fn display_name_crm(c: &CrmContact) -> String {
+    let get = |k: &str| c.fields.get(k).and_then(Json::as_str).unwrap_or("").trim().to_string();
+    let n = format!("{} {}", get("firstName"), get("lastName")).trim().to_string();
+    if n.is_empty() {
+        get("company")
+    } else {
+        n
+    }
+}
+
+fn display_name_remote(r: &RemoteRecord) -> String {
+    let n = format!("{} {}", r.contact.name.given, r.contact.name.family).trim().to_string();
+    if n.is_empty() {
+        r.contact.organization.name.clone()
+    } else {
+        n
+    }
+}
+
+fn newer(a: &str, b: &str) -> std::cmp::Ordering {
+    match (chrono::DateTime::parse_from_rfc3339(a), chrono::DateTime::parse_from_rfc3339(b)) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+impl SyncSession {
+    /// A session over `state`. Fails with `INVALID_SETTINGS` when the mapping does not
+    /// type-check against the CRM schema (when a schema is given).
+    pub fn new(cfg: SyncConfig, state: SpokeState) -> Result<Self, EngineError> {
+        let table: Vec<FieldMappingRow> = if cfg.fields.is_empty() { mapping::default_mapping() } else { cfg.fields.clone() };
+        if !cfg.crm_schema.is_empty() {
+            let problems = mapping::check_rows(&table, &cfg.crm_schema);
+            if !problems.is_empty() {
+                return Err(EngineError::new("INVALID_SETTINGS", format!("the field mapping does not fit the CRM: {}", problems.join("; ")), "Fix the field mapping in the settings."));
+            }
+        }
+        let block_fields: BTreeSet<String> = table.iter().filter(|r| r.remote_field == mapping::WORK_DETAILS).map(|r| r.crm_field.clone()).collect();
+        let mut rows = Vec::new();
+        let mut keys = BTreeSet::new();
+        for r in &table {
+            let unsupported = cfg.capabilities.unsupported.iter().any(|u| *u == r.remote_field);
+            if r.direction == Direction::None || unsupported {
+                continue;
+            }
+            let read_only = cfg.crm_schema.iter().any(|f| f.id == r.crm_field && f.read_only);
+            let direction = match (r.direction, read_only) {
+                (Direction::Both, true) => Direction::ToRemote,
+                (Direction::ToCrm, true) => continue,
+                (d, _) => d,
+            };
+            let mut key = r.remote_field.clone();
+            if !keys.insert(key.clone()) {
+                key = format!("{}#{}", r.remote_field, r.crm_field);
+                keys.insert(key.clone());
+            }
+            let block = if r.remote_field == mapping::WORK_DETAILS {
+                BlockUse::Block
+            } else if block_fields.contains(&r.crm_field) {
+                BlockUse::Outside
+            } else {
+                BlockUse::None
+            };
+            rows.push(Row {
+                crm_field: r.crm_field.clone(),
+                remote_field: r.remote_field.clone(),
+                key,
+                shape: Codec::shape(&r.remote_field),
+                direction: if r.remote_field == mapping::WORK_DETAILS { Direction::ToCrm } else { direction },
+                priority: r.priority,
+                fill_empty: r.fill_empty,
+                block,
+            });
+        }
+        if !cfg.labels.is_empty() && !cfg.capabilities.unsupported.iter().any(|u| u == "labels") {
+            rows.push(Row {
+                crm_field: String::new(),
+                remote_field: "labels".into(),
+                key: "labels".into(),
+                shape: Shape::Labels,
+                direction: Direction::Both,
+                priority: mapping::Priority::Newest,
+                fill_empty: false,
+                block: BlockUse::None,
+            });
+        }
+        let phones_field = table.iter().find(|r| r.remote_field == "phones").map(|r| r.crm_field.clone()).unwrap_or_else(|| "phones".into());
+        let codec = Codec::new(&cfg.default_region);
+        Ok(SyncSession {
+            cfg,
+            codec,
+            rows,
+            phones_field,
+            state,
+            crm: BTreeMap::new(),
+            remote: BTreeMap::new(),
+            crm_listing: SideListing::default(),
+            remote_listing: SideListing::default(),
+            ops: BTreeMap::new(),
+            next_op: 1,
+            pending_bases: BTreeMap::new(),
+            failed_crm: BTreeSet::new(),
+            failed_remote: BTreeSet::new(),
+            summary: PlanSummary::default(),
+            journal: Journal::default(),
+            errors: Vec::new(),
+        })
+    }
+
+    /// A page of CRM contacts (tombstones included on incremental listings).
+    pub fn handle_crm_page(&mut self, contacts: Vec<CrmContact>, listing: Listing) {
+        if listing == Listing::Full {
+            self.crm_listing.full = true;
+        }
+        for c in contacts {
+            if c.deleted {
+                self.crm.remove(&c.id);
+                self.crm_listing.gone.insert(c.id);
+            } else {
+                self.crm_listing.gone.remove(&c.id);
+                self.crm.insert(c.id.clone(), c);
+            }
+        }
+    }
+
+    /// The CRM listing is complete; `next_cursor` is stored once this run's writes are all
+    /// resolved.
+    pub fn handle_crm_listing_complete(&mut self, next_cursor: &str) {
+        self.crm_listing.complete = true;
+        self.crm_listing.cursor = Some(next_cursor.to_string());
+    }
+
+    /// The CRM listing failed: the run plans nothing (never reads it as deletions).
+    pub fn handle_crm_listing_failed(&mut self, error: EngineError) {
+        self.crm_listing.failed = Some(error);
+    }
+
+    /// CRM ids fetched on request that do not exist any more.
+    pub fn handle_crm_missing(&mut self, ids: &[String]) {
+        for id in ids {
+            self.crm.remove(id);
+            self.crm_listing.gone.insert(id.clone());
+        }
+    }
+
+    /// A page of remote records (tombstones included on incremental listings).
+    pub fn handle_remote_page(&mut self, records: Vec<RemoteRecord>, listing: Listing) {
+        if listing == Listing::Full {
+            self.remote_listing.full = true;
+        }
+        for r in records {
+            if r.deleted {
+                self.remote.remove(&r.id);
+                self.remote_listing.gone.insert(r.id);
+            } else {
+                self.remote_listing.gone.remove(&r.id);
+                self.remote.insert(r.id.clone(), r);
+            }
+        }
+    }
+
+    /// The remote listing is complete.
+    pub fn handle_remote_listing_complete(&mut self, next_cursor: &str) {
+        self.remote_listing.complete = true;
+        self.remote_listing.cursor = Some(next_cursor.to_string());
+    }
+
+    /// The remote listing failed (an error status, an expired cursor the runner could not
+    /// recover from with a full listing): the run plans nothing.
+    pub fn handle_remote_listing_failed(&mut self, error: EngineError) {
+        self.remote_listing.failed = Some(error);
+    }
+
+    /// Remote ids fetched on request that do not exist any more.
+    pub fn handle_remote_missing(&mut self, ids: &[String]) {
+        for id in ids {
+            self.remote.remove(id);
+            self.remote_listing.gone.insert(id.clone());
+        }
+    }
+
+    fn crm_gone(&self, id: &str) -> bool {
+        self.crm_listing.gone.contains(id) || (self.crm_listing.full && self.crm_listing.complete && !self.crm.contains_key(id))
+    }
+
+    fn remote_gone(&self, id: &str) -> bool {
+        self.remote_listing.gone.contains(id) || (self.remote_listing.full && self.remote_listing.complete && !self.remote.contains_key(id))
+    }
+
+    /// The records to fetch before planning: the other side of every changed linked pair,
+    /// the pairs marked to be looked at again, and the CRM contacts named by unlinked
+    /// remote copies.
+    #[must_use]
+    pub fn poll_fetch(&self) -> FetchRequest {
+        let mut req = FetchRequest::default();
+        let mut crm_ids = BTreeSet::new();
+        let mut remote_ids = BTreeSet::new();
+        for (crm_id, link) in &self.state.links {
+            let c_here = self.crm.contains_key(crm_id) || self.crm_gone(crm_id);
+            let r_here = self.remote.contains_key(&link.remote_id) || self.remote_gone(&link.remote_id);
+            let dirty = self.state.dirty_crm.contains(crm_id) || self.state.dirty_remote.contains(&link.remote_id);
+            if (c_here || dirty) && !r_here {
+                remote_ids.insert(link.remote_id.clone());
+            }
+            if (r_here || dirty) && !c_here {
+                crm_ids.insert(crm_id.clone());
+            }
+        }
+        for id in &self.state.dirty_crm {
+            if !self.state.links.contains_key(id) && !self.crm.contains_key(id) && !self.crm_gone(id) {
+                crm_ids.insert(id.clone());
+            }
+        }
+        for id in &self.state.dirty_remote {
+            if self.state.crm_of(id).is_none() && !self.remote.contains_key(id) && !self.remote_gone(id) {
+                remote_ids.insert(id.clone());
+            }
+        }
+        for r in self.remote.values() {
+            if let Some(c) = &r.crm_id {
+                if self.state.crm_of(&r.id).is_none() && !self.crm.contains_key(c) && !self.crm_gone(c) && !c.is_empty() {
+                    crm_ids.insert(c.clone());
+                }
+            }
+        }
+        req.crm_ids = crm_ids.into_iter().collect();
+        req.remote_ids = remote_ids.into_iter().collect();
+        req
+    }
+
+    fn fingerprint(&self, c: &CrmContact) -> String {
+        let mut parts = Vec::new();
+        for row in &self.rows {
+            if matches!(row.direction, Direction::Both | Direction::ToCrm) && row.shape != Shape::Labels {
+                let v = self.codec.read_crm(c, &row.crm_field, row.shape, row.block);
+                parts.push(mapping::norm_of(row.shape, &v));
+            }
+        }
+        hash36(&parts.join("\u{1c}"))
+    }
+
+    fn fingerprint_new(&self, n: &NewCrmContact) -> String {
+        let c = CrmContact { id: String::new(), version: 0, updated_at: String::new(), deleted: false, fields: n.fields.clone(), lists: n.lists.clone(), tags: n.tags.clone() };
+        self.fingerprint(&c)
+    }
+
+    fn passes_filter(&self, c: &CrmContact) -> bool {
+        filter::passes(&self.cfg.filter, c, &self.codec, &self.phones_field)
+    }
+
+    fn read_crm_row(&self, c: &CrmContact, row: &Row) -> Value {
+        if row.shape == Shape::Labels {
+            self.codec.read_crm_labels(c, &self.cfg.labels)
+        } else {
+            self.codec.read_crm(c, &row.crm_field, row.shape, row.block)
+        }
+    }
+
+    fn read_remote_row(&self, r: &RemoteRecord, row: &Row) -> Value {
+        self.codec.read_remote(&r.contact, &row.remote_field, &self.cfg.labels)
+    }
+
+    fn capacity(&self, row: &Row) -> Option<usize> {
+        match row.shape {
+            Shape::Emails => self.cfg.capabilities.max_emails,
+            Shape::Phones => self.cfg.capabilities.max_phones,
+            Shape::Addresses => self.cfg.capabilities.max_addresses,
+            _ => None,
+        }
+    }
+
+    /// A remote record built from a CRM contact (for creates).
+    fn remote_from_crm(&self, c: &CrmContact) -> (RemoteRecord, BTreeMap<String, String>) {
+        let mut rec = RemoteRecord { crm_id: if self.cfg.capabilities.carries_crm_id { Some(c.id.clone()) } else { None }, ..RemoteRecord::default() };
+        let mut base = BTreeMap::new();
+        for row in &self.rows {
+            if matches!(row.direction, Direction::Both | Direction::ToRemote) {
+                let v = self.read_crm_row(c, row);
+                let v = match (v, self.capacity(row)) {
+                    (Value::Items(items), cap) => Value::Items(super::merge::project(&items, cap)),
+                    (other, _) => other,
+                };
+                self.codec.write_remote(&mut rec.contact, &row.remote_field, &v, &self.cfg.labels);
+                let mut b = base_of(row.shape, &self.read_crm_row(c, row));
+                if row.direction == Direction::ToRemote {
+                    b = base_of(row.shape, &self.read_crm_row(c, row));
+                }
+                base.insert(row.key.clone(), b);
+            } else {
+                base.insert(row.key.clone(), UNKNOWN_BASE.to_string());
+            }
+        }
+        (rec, base)
+    }
+
+    /// A new CRM contact built from a remote record (for creates).
+    fn crm_from_remote(&self, r: &RemoteRecord) -> (NewCrmContact, BTreeMap<String, String>) {
+        let mut n = NewCrmContact::default();
+        let mut base = BTreeMap::new();
+        for row in &self.rows {
+            if !matches!(row.direction, Direction::Both | Direction::ToCrm) {
+                base.insert(row.key.clone(), UNKNOWN_BASE.to_string());
+                continue;
+            }
+            let v = self.read_remote_row(r, row);
+            base.insert(row.key.clone(), base_of(row.shape, &v));
+            if v.is_empty() {
+                continue;
+            }
+            if row.shape == Shape::Labels {
+                let (lists, tags) = self.labels_to_crm(&[], &[], &v);
+                n.lists = lists;
+                n.tags = tags;
+            } else {
+                let cur = n.fields.get(&row.crm_field).cloned();
+                self.codec.write_crm(&mut n.fields, &row.crm_field, cur.as_ref(), &v, row.block);
+            }
+        }
+        // Keep the new contact inside the export filter, or it would "leave" it at once.
+        match self.cfg.filter.mode {
+            FilterMode::Lists => {
+                if let Some(l) = self.cfg.filter.lists.first() {
+                    if !n.lists.contains(l) {
+                        n.lists.push(l.clone());
+                    }
+                }
+            }
+            FilterMode::Tags => {
+                if let Some(t) = self.cfg.filter.tags.first() {
+                    if !n.tags.contains(t) {
+                        n.tags.push(t.clone());
+                    }
+                }
+            }
+            FilterMode::All => {}
+        }
+        (n, base)
+    }
+
+    /// Lists and tags after replacing the mapped memberships with `labels`.
+    fn labels_to_crm(&self, lists: &[String], tags: &[String], labels: &Value) -> (Vec<String>, Vec<String>) {
+        let wanted: BTreeSet<String> = match labels {
+            Value::Items(items) => items.iter().map(|i| i.key.clone()).collect(),
+            _ => BTreeSet::new(),
+        };
+        let mut out_l: Vec<String> = lists.to_vec();
+        let mut out_t: Vec<String> = tags.to_vec();
+        for r in &self.cfg.labels {
+            let on = wanted.contains(&super::normalize::text(&r.remote_label));
+            let (target, id) = match r.crm.kind {
+                mapping::CrmLabelKind::List => (&mut out_l, &r.crm.id),
+                mapping::CrmLabelKind::Tag => (&mut out_t, &r.crm.id),
+            };
+            if on && !target.contains(id) {
+                target.push(id.clone());
+            } else if !on {
+                target.retain(|x| x != id);
+            }
+        }
+        (out_l, out_t)
+    }
+
+    fn content_changed_since_base_crm(&self, c: &CrmContact, link: &Link) -> bool {
+        if c.version == link.crm_version {
+            return false;
+        }
+        link.fresh || self.rows.iter().any(|row| link.base.get(&row.key).is_none_or(|b| b != UNKNOWN_BASE && *b != base_of(row.shape, &self.read_crm_row(c, row))))
+    }
+
+    fn content_changed_since_base_remote(&self, r: &RemoteRecord, link: &Link) -> bool {
+        if r.etag == link.remote_etag {
+            return false;
+        }
+        link.fresh || self.rows.iter().any(|row| link.base.get(&row.key).is_none_or(|b| b != UNKNOWN_BASE && *b != base_of(row.shape, &self.read_remote_row(r, row))))
+    }
+
+    /// The writes of this round. Errors: a failed listing (its own error), a guard
+    /// (`GUARD_TRIPPED`), or writes of the previous round not reported yet (`INTERNAL`).
+    /// Nothing in the state changes when it fails.
+    pub fn plan(&mut self) -> Result<SyncPlan, EngineError> {
+        if let Some(e) = self.crm_listing.failed.clone().or_else(|| self.remote_listing.failed.clone()) {
+            return Err(e);
+        }
+        if !self.ops.is_empty() {
+            return Err(EngineError::new("INTERNAL", "planned again before every write of the previous round was reported", "Report every write's outcome first."));
+        }
+        let linked = self.state.links.len();
+        if self.crm_listing.full && self.crm_listing.complete {
+            super::guard::empty_side("CRM", self.crm.len(), linked)?;
+        }
+        if self.remote_listing.full && self.remote_listing.complete {
+            super::guard::empty_side("address book", self.remote.len(), linked)?;
+        }
+
+        let mut deferred: Vec<Deferred> = Vec::new();
+        let mut ops: Vec<(WriteOp, OpContext)> = Vec::new();
+        let mut summary = PlanSummary::default();
+        let mut new_pending: BTreeMap<String, PendingBases> = BTreeMap::new();
+        let mut deletes = 0usize;
+
+        // Identity moves (People previousResourceNames): the link follows.
+        let mut moved: BTreeMap<String, String> = BTreeMap::new();
+        for r in self.remote.values() {
+            if self.state.crm_of(&r.id).is_some() {
+                continue;
+            }
+            for p in &r.previous_ids {
+                if self.state.crm_of(p).is_some() && !self.remote.contains_key(p) {
+                    moved.insert(p.clone(), r.id.clone());
+                    break;
+                }
+            }
+        }
+        for (old, new) in &moved {
+            deferred.push(Deferred::Move(old.clone(), new.clone()));
+        }
+        let remote_id_of = |link: &Link| moved.get(&link.remote_id).cloned().unwrap_or_else(|| link.remote_id.clone());
+
+        // Linked pairs.
+        let links: Vec<(String, Link)> = self.state.links.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut linked_remote: BTreeSet<String> = BTreeSet::new();
+        for (crm_id, link) in &links {
+            let rid = remote_id_of(link);
+            linked_remote.insert(rid.clone());
+            if self.failed_crm.contains(crm_id) || self.failed_remote.contains(&rid) {
+                continue;
+            }
+            let c = self.crm.get(crm_id);
+            let r = self.remote.get(&rid);
+            let cg = self.crm_gone(crm_id);
+            let rg = self.remote_gone(&rid);
+            match (cg, rg) {
+                (true, true) => deferred.push(Deferred::Unlink(crm_id.clone())),
+                (true, false) => {
+                    let edited = r.is_some_and(|r| self.content_changed_since_base_remote(r, link));
+                    match (edited, r) {
+                        (true, Some(r)) if self.cfg.import => {
+                            // Edit beats delete: the remote copy was edited, bring it back.
+                            let (n, base) = self.crm_from_remote(r);
+                            deferred.push(Deferred::Intent(PendingCreate::Crm { remote_id: rid.clone(), fingerprint: self.fingerprint_new(&n) }));
+                            summary.counts.crm.created += 1;
+                            ops.push((WriteOp::CrmCreate { remote_id: rid.clone(), contact: n }, OpContext::CrmCreate { remote_id: rid.clone(), remote_etag: r.etag.clone(), base, replaces: Some(crm_id.clone()) }));
+                        }
+                        _ => match self.cfg.deletion {
+                            DeletionPolicy::Propagate if self.cfg.export => {
+                                deletes += 1;
+                                summary.counts.remote.deleted += 1;
+                                let etag = r.map(|r| r.etag.clone()).unwrap_or_else(|| link.remote_etag.clone());
+                                ops.push((WriteOp::RemoteDelete { remote_id: rid.clone(), etag }, OpContext::RemoteDelete { crm_id: Some(crm_id.clone()), before: r.cloned() }));
+                            }
+                            _ => {
+                                deferred.push(Deferred::Unlink(crm_id.clone()));
+                                deferred.push(Deferred::RetireRemote(rid.clone()));
+                            }
+                        },
+                    }
+                }
+                (false, true) => {
+                    let edited = c.is_some_and(|c| self.content_changed_since_base_crm(c, link));
+                    match (edited, c) {
+                        (true, Some(c)) if self.cfg.export => {
+                            let (rec, base) = self.remote_from_crm(c);
+                            deferred.push(Deferred::Intent(PendingCreate::Remote { crm_id: crm_id.clone() }));
+                            summary.counts.remote.created += 1;
+                            ops.push((WriteOp::RemoteCreate { crm_id: crm_id.clone(), record: rec }, OpContext::RemoteCreate { crm_id: crm_id.clone(), crm_version: c.version, base, replaces: Some(crm_id.clone()) }));
+                        }
+                        _ => match self.cfg.deletion {
+                            DeletionPolicy::Propagate if self.cfg.import => {
+                                deletes += 1;
+                                summary.counts.crm.deleted += 1;
+                                let v = c.map(|c| c.version).unwrap_or(link.crm_version);
+                                ops.push((WriteOp::CrmDelete { crm_id: crm_id.clone(), expected_version: v }, OpContext::CrmDelete { crm_id: crm_id.clone(), before: c.cloned() }));
+                            }
+                            DeletionPolicy::Flag if self.cfg.import && !self.cfg.flag_field.is_empty() => {
+                                let mut fields = Map::new();
+                                fields.insert(self.cfg.flag_field.clone(), Json::Bool(true));
+                                let patch = CrmPatch { fields: Some(fields), lists: None, tags: None };
+                                let before = c.map(|c| crm_before(c, &patch)).unwrap_or_default();
+                                let v = c.map(|c| c.version).unwrap_or(link.crm_version);
+                                summary.counts.crm.updated += 1;
+                                ops.push((WriteOp::CrmUpdate { crm_id: crm_id.clone(), expected_version: v, patch: patch.clone() }, OpContext::CrmUpdate { crm_id: crm_id.clone(), before, after: patch, flag: true }));
+                            }
+                            _ => {
+                                deferred.push(Deferred::Unlink(crm_id.clone()));
+                                deferred.push(Deferred::RetireCrm(crm_id.clone()));
+                            }
+                        },
+                    }
+                }
+                (false, false) => {
+                    let (Some(c), Some(r)) = (c, r) else {
+                        if c.is_some() || r.is_some() {
+                            // The counterpart was not fetched: look again next run.
+                            deferred.push(Deferred::Dirty(Some(crm_id.clone()), Some(rid.clone())));
+                        }
+                        continue;
+                    };
+                    // Export filter: a linked contact leaving it.
+                    let inside = self.passes_filter(c);
+                    if link.in_filter && !inside {
+                        match self.cfg.filter.on_leave {
+                            OnLeave::Keep => deferred.push(Deferred::InFilter(crm_id.clone(), false)),
+                            OnLeave::Unlink => {
+                                deferred.push(Deferred::Release(crm_id.clone(), rid.clone()));
+                                continue;
+                            }
+                            OnLeave::Delete if self.cfg.export => {
+                                deletes += 1;
+                                summary.counts.remote.deleted += 1;
+                                ops.push((WriteOp::RemoteDelete { remote_id: rid.clone(), etag: r.etag.clone() }, OpContext::RemoteDelete { crm_id: Some(crm_id.clone()), before: Some(r.clone()) }));
+                                continue;
+                            }
+                            OnLeave::Delete => {}
+                        }
+                    } else if !link.in_filter && inside {
+                        deferred.push(Deferred::InFilter(crm_id.clone(), true));
+                    }
+                    self.merge_pair(c, r, link, &mut ops, &mut deferred, &mut summary, &mut new_pending);
+                }
+            }
+        }
+
+        // Unlinked contacts: CRM id carried on the remote copy, pending creates, e-mail, phone.
+        let mut unlinked_crm: BTreeSet<String> =
+            self.crm.keys().filter(|id| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id)).cloned().collect();
+        let mut unlinked_remote: BTreeSet<String> = self
+            .remote
+            .keys()
+            .filter(|id| !linked_remote.contains(*id) && self.state.crm_of(id).is_none() && !self.state.retired_remote.contains(*id) && !self.failed_remote.contains(*id))
+            .cloned()
+            .collect();
+        let mut new_links: Vec<(String, String)> = Vec::new();
+        for rid in unlinked_remote.clone() {
+            let Some(r) = self.remote.get(&rid) else { continue };
+            let Some(cid) = r.crm_id.as_ref().filter(|c| !c.is_empty()) else { continue };
+            if unlinked_crm.contains(cid) {
+                unlinked_crm.remove(cid);
+                unlinked_remote.remove(&rid);
+                new_links.push((cid.clone(), rid.clone()));
+                summary.counts.linked_by_id += 1;
+            } else if self.state.links.contains_key(cid) {
+                // A second copy of a linked contact (copied by hand, or an older copy):
+                // importing it would duplicate the contact.
+                unlinked_remote.remove(&rid);
+                summary.ambiguities.push(super::report::AmbiguityRecord {
+                    key: cid.clone(),
+                    crm_ids: vec![cid.clone()],
+                    remote_ids: vec![rid.clone()],
+                    reason: "this address-book contact carries the CRM id of a contact already linked to another one; it was not imported".into(),
+                });
+                summary.counts.ambiguous += 1;
+            }
+        }
+        let intents: Vec<(String, String)> = self
+            .state
+            .pending
+            .iter()
+            .filter_map(|p| match p {
+                PendingCreate::Crm { remote_id, fingerprint } => Some((remote_id.clone(), fingerprint.clone())),
+                PendingCreate::Remote { .. } => None,
+            })
+            .collect();
+        if !intents.is_empty() {
+            for cid in unlinked_crm.clone() {
+                let Some(c) = self.crm.get(&cid) else { continue };
+                let fp = self.fingerprint(c);
+                if let Some((rid, _)) = intents.iter().find(|(rid, f)| *f == fp && unlinked_remote.contains(rid)) {
+                    unlinked_crm.remove(&cid);
+                    unlinked_remote.remove(rid);
+                    new_links.push((cid.clone(), rid.clone()));
+                    summary.counts.linked_by_id += 1;
+                }
+            }
+        }
+        for (cid, rid) in self.state.released.clone() {
+            if let Some(c) = self.crm.get(&cid) {
+                if unlinked_crm.contains(&cid) && self.passes_filter(c) && (self.remote.contains_key(&rid) || !self.remote_gone(&rid)) {
+                    unlinked_crm.remove(&cid);
+                    unlinked_remote.remove(&rid);
+                    new_links.push((cid.clone(), rid.clone()));
+                }
+            }
+        }
+        let released_crm: BTreeSet<String> = self.state.released.keys().cloned().collect();
+        let candidates_crm: Vec<Candidate> = unlinked_crm.iter().filter(|id| !released_crm.contains(*id)).filter_map(|id| self.crm.get(id)).map(|c| self.candidate_crm(c)).collect();
+        let candidates_remote: Vec<Candidate> = unlinked_remote.iter().filter_map(|id| self.remote.get(id)).map(|r| self.candidate_remote(r)).collect();
+        let m = match_unlinked(&candidates_crm, &candidates_remote);
+        for (cid, rid, how) in &m.pairs {
+            unlinked_crm.remove(cid);
+            unlinked_remote.remove(rid);
+            new_links.push((cid.clone(), rid.clone()));
+            match how {
+                LinkedBy::Email => summary.counts.linked_by_email += 1,
+                LinkedBy::Phone => summary.counts.linked_by_phone += 1,
+            }
+        }
+        summary.counts.ambiguous += m.ambiguities.len() as u32;
+        summary.ambiguities.extend(m.ambiguities.iter().cloned());
+        for (cid, rid) in new_links {
+            let (Some(c), Some(r)) = (self.crm.get(&cid), self.remote.get(&rid)) else { continue };
+            let link = Link { remote_id: rid.clone(), crm_version: c.version, remote_etag: r.etag.clone(), base: BTreeMap::new(), in_filter: self.passes_filter(c), fresh: true };
+            if self.summary.samples.len() + summary.samples.len() < MAX_SAMPLES {
+                summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "link".into(), fields: vec![] });
+            }
+            deferred.push(Deferred::Link(cid.clone(), link.clone()));
+            self.merge_pair(c, r, &link, &mut ops, &mut deferred, &mut summary, &mut new_pending);
+        }
+
+        // Creates.
+        for cid in &unlinked_crm {
+            let Some(c) = self.crm.get(cid) else { continue };
+            if m.ambiguous_crm.contains(cid) || self.state.retired_crm.contains(cid) || released_crm.contains(cid) {
+                continue;
+            }
+            if !self.passes_filter(c) {
+                summary.counts.skipped_by_filter += 1;
+                continue;
+            }
+            if !(self.cfg.export && self.cfg.allow_create) {
+                continue;
+            }
+            let (rec, base) = self.remote_from_crm(c);
+            deferred.push(Deferred::Intent(PendingCreate::Remote { crm_id: cid.clone() }));
+            summary.counts.remote.created += 1;
+            if summary.samples.len() < MAX_SAMPLES {
+                summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "create".into(), fields: vec![] });
+            }
+            ops.push((WriteOp::RemoteCreate { crm_id: cid.clone(), record: rec }, OpContext::RemoteCreate { crm_id: cid.clone(), crm_version: c.version, base, replaces: None }));
+        }
+        for rid in &unlinked_remote {
+            let Some(r) = self.remote.get(rid) else { continue };
+            if m.ambiguous_remote.contains(rid) || !self.cfg.import {
+                continue;
+            }
+            let (n, base) = self.crm_from_remote(r);
+            deferred.push(Deferred::Intent(PendingCreate::Crm { remote_id: rid.clone(), fingerprint: self.fingerprint_new(&n) }));
+            summary.counts.crm.created += 1;
+            if summary.samples.len() < MAX_SAMPLES {
+                summary.samples.push(ChangeSample { contact_name: display_name_remote(r), side: Side::Crm, action: "create".into(), fields: vec![] });
+            }
+            ops.push((WriteOp::CrmCreate { remote_id: rid.clone(), contact: n }, OpContext::CrmCreate { remote_id: rid.clone(), remote_etag: r.etag.clone(), base, replaces: None }));
+        }
+
+        super::guard::delete_share(deletes, linked, self.cfg.max_delete_share)?;
+
+        // Commit the decisions that need no write, then register the writes.
+        for d in deferred {
+            self.apply(d);
+        }
+        for (k, v) in new_pending {
+            self.pending_bases.insert(k, v);
+        }
+        let mut writes: Vec<PlannedWrite> = Vec::with_capacity(ops.len());
+        let mut ordered: Vec<(WriteOp, OpContext)> = ops;
+        ordered.sort_by(|a, b| op_rank(&a.0).cmp(&op_rank(&b.0)));
+        for (op, ctx) in ordered {
+            let id = self.next_op;
+            self.next_op += 1;
+            self.ops.insert(id, ctx);
+            writes.push(PlannedWrite { id, op });
+        }
+        self.merge_summary(&summary);
+        self.journal.conflicts.extend(summary.conflicts.iter().cloned());
+        Ok(SyncPlan { writes, summary })
+    }
+
+    fn merge_summary(&mut self, s: &PlanSummary) {
+        let t = &mut self.summary;
+        let c = &s.counts;
+        t.counts.crm.created += c.crm.created;
+        t.counts.crm.updated += c.crm.updated;
+        t.counts.crm.deleted += c.crm.deleted;
+        t.counts.remote.created += c.remote.created;
+        t.counts.remote.updated += c.remote.updated;
+        t.counts.remote.deleted += c.remote.deleted;
+        t.counts.linked_by_email += c.linked_by_email;
+        t.counts.linked_by_phone += c.linked_by_phone;
+        t.counts.linked_by_id += c.linked_by_id;
+        t.counts.conflicts += c.conflicts;
+        t.counts.ambiguous += c.ambiguous;
+        t.counts.unchanged += c.unchanged;
+        t.counts.skipped_by_filter += c.skipped_by_filter;
+        t.conflicts.extend(s.conflicts.iter().cloned());
+        t.ambiguities.extend(s.ambiguities.iter().cloned());
+        for x in &s.samples {
+            if t.samples.len() < MAX_SAMPLES {
+                t.samples.push(x.clone());
+            }
+        }
+        for n in &s.notices {
+            if !t.notices.contains(n) {
+                t.notices.push(n.clone());
+            }
+        }
+    }
+
+    fn candidate_crm(&self, c: &CrmContact) -> Candidate {
+        let mut cand = Candidate { id: c.id.clone(), ..Candidate::default() };
+        for row in &self.rows {
+            if let Value::Items(items) = self.read_crm_row(c, row) {
+                match row.shape {
+                    Shape::Emails => cand.emails.extend(items.into_iter().map(|i| i.key)),
+                    Shape::Phones => cand.phones.extend(items.into_iter().map(|i| i.key)),
+                    _ => {}
+                }
+            }
+        }
+        cand
+    }
+
+    fn candidate_remote(&self, r: &RemoteRecord) -> Candidate {
+        let mut cand = Candidate { id: r.id.clone(), ..Candidate::default() };
+        for row in &self.rows {
+            if let Value::Items(items) = self.read_remote_row(r, row) {
+                match row.shape {
+                    Shape::Emails => cand.emails.extend(items.into_iter().map(|i| i.key)),
+                    Shape::Phones => cand.phones.extend(items.into_iter().map(|i| i.key)),
+                    _ => {}
+                }
+            }
+        }
+        cand
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn merge_pair(&self, c: &CrmContact, r: &RemoteRecord, link: &Link, ops: &mut Vec<(WriteOp, OpContext)>, deferred: &mut Vec<Deferred>, summary: &mut PlanSummary, pending: &mut BTreeMap<String, PendingBases>) {
+        let newest = match newer(&c.updated_at, &r.updated_at) {
+            std::cmp::Ordering::Greater => Side::Crm,
+            std::cmp::Ordering::Less => Side::Remote,
+            std::cmp::Ordering::Equal => self.cfg.tie_winner,
+        };
+        let mut crm_fields = Map::new();
+        let mut crm_lists: Option<(Vec<String>, Vec<String>)> = None;
+        let mut remote_new = r.clone();
+        let mut remote_fields: Vec<String> = Vec::new();
+        let mut crm_changed_fields: Vec<String> = Vec::new();
+        let mut agreed: Vec<(String, String)> = Vec::new();
+        let mut waiting: BTreeMap<String, (String, bool, bool)> = BTreeMap::new();
+        for row in &self.rows {
+            let cv = self.read_crm_row(c, row);
+            let rv = self.read_remote_row(r, row);
+            let base = if link.fresh { None } else { link.base.get(&row.key).map(String::as_str).or(Some("")).filter(|b| *b != UNKNOWN_BASE) };
+            let rules = FieldRules { shape: row.shape, direction: row.direction, priority: row.priority, fill_empty: row.fill_empty, newest, remote_capacity: self.capacity(row) };
+            let FieldOutcome { mut to_crm, mut to_remote, base: new_base, conflict, dropped } = merge_field(&rules, &cv, &rv, base);
+            let mut suppressed = false;
+            if to_crm.is_some() && !self.cfg.import {
+                to_crm = None;
+                suppressed = true;
+            }
+            if to_remote.is_some() && !self.cfg.export {
+                to_remote = None;
+                suppressed = true;
+            }
+            if dropped > 0 {
+                let n = format!("{dropped} {} cannot be stored in this address book", row.remote_field);
+                if !summary.notices.contains(&n) {
+                    summary.notices.push(n);
+                }
+            }
+            if let Some(kept) = conflict {
+                summary.counts.conflicts += 1;
+                summary.conflicts.push(ConflictRecord {
+                    crm_id: Some(c.id.clone()),
+                    remote_id: Some(r.id.clone()),
+                    contact_name: display_name_crm(c),
+                    field: if row.crm_field.is_empty() { row.remote_field.clone() } else { row.crm_field.clone() },
+                    crm_value: cv.to_json(),
+                    remote_value: rv.to_json(),
+                    kept,
+                    rule: match row.priority {
+                        mapping::Priority::Newest => "newest",
+                        mapping::Priority::Crm => "crm",
+                        mapping::Priority::Remote => "remote",
+                    }
+                    .into(),
+                });
+            }
+            if let Some(v) = &to_crm {
+                if row.shape == Shape::Labels {
+                    crm_lists = Some(self.labels_to_crm(&c.lists, &c.tags, v));
+                } else {
+                    self.codec.write_crm(&mut crm_fields, &row.crm_field, c.fields.get(&row.crm_field), v, row.block);
+                }
+                crm_changed_fields.push(row.crm_field.clone());
+            }
+            if let Some(v) = &to_remote {
+                self.codec.write_remote(&mut remote_new.contact, &row.remote_field, v, &self.cfg.labels);
+                remote_fields.push(row.remote_field.clone());
+            }
+            let current = link.base.get(&row.key).cloned();
+            if suppressed {
+                // Not written: the base stays, so the change is still seen next time.
+                if link.fresh {
+                    agreed.push((row.key.clone(), UNKNOWN_BASE.to_string()));
+                }
+            } else if to_crm.is_none() && to_remote.is_none() {
+                if current.as_deref() != Some(new_base.as_str()) || link.fresh {
+                    agreed.push((row.key.clone(), new_base));
+                }
+            } else {
+                waiting.insert(row.key.clone(), (new_base, to_crm.is_some(), to_remote.is_some()));
+                if link.fresh {
+                    agreed.push((row.key.clone(), UNKNOWN_BASE.to_string()));
+                }
+            }
+        }
+        let stamp = self.cfg.capabilities.carries_crm_id && self.cfg.export && r.crm_id.as_deref() != Some(c.id.as_str());
+        if stamp {
+            remote_new.crm_id = Some(c.id.clone());
+        }
+        let crm_write = !crm_fields.is_empty() || crm_lists.is_some();
+        let remote_write = !remote_fields.is_empty() || stamp;
+        if !crm_write && !remote_write {
+            summary.counts.unchanged += 1;
+        }
+        deferred.push(Deferred::Agree(c.id.clone(), agreed, if crm_write { link.crm_version } else { c.version }, if remote_write { link.remote_etag.clone() } else { r.etag.clone() }, crm_write || remote_write));
+        deferred.push(Deferred::Clean(Some(c.id.clone()), Some(r.id.clone())));
+        if crm_write {
+            let (lists, tags) = match crm_lists {
+                Some((l, t)) => (Some(l), Some(t)),
+                None => (None, None),
+            };
+            let patch = CrmPatch { fields: if crm_fields.is_empty() { None } else { Some(crm_fields) }, lists, tags };
+            let before = crm_before(c, &patch);
+            summary.counts.crm.updated += 1;
+            if summary.samples.len() < MAX_SAMPLES {
+                summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Crm, action: "update".into(), fields: crm_changed_fields });
+            }
+            ops.push((WriteOp::CrmUpdate { crm_id: c.id.clone(), expected_version: c.version, patch: patch.clone() }, OpContext::CrmUpdate { crm_id: c.id.clone(), before, after: patch, flag: false }));
+        }
+        if remote_write {
+            summary.counts.remote.updated += 1;
+            if summary.samples.len() < MAX_SAMPLES {
+                summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "update".into(), fields: remote_fields.clone() });
+            }
+            ops.push((WriteOp::RemoteUpdate { remote_id: r.id.clone(), record: remote_new, fields: remote_fields }, OpContext::RemoteUpdate { crm_id: c.id.clone(), before: r.clone() }));
+        }
+        if !waiting.is_empty() {
+            pending.insert(c.id.clone(), PendingBases { fields: waiting });
+        }
+    }
+
+    fn apply(&mut self, d: Deferred) {
+        let st = &mut self.state;
+        match d {
+            Deferred::Unlink(c) => {
+                st.unlink(&c);
+            }
+            Deferred::RetireCrm(c) => {
+                st.retired_crm.insert(c);
+            }
+            Deferred::RetireRemote(r) => {
+                st.retired_remote.insert(r);
+            }
+            Deferred::Release(c, r) => {
+                st.unlink(&c);
+                st.released.insert(c, r);
+            }
+            Deferred::Link(c, l) => {
+                st.released.remove(&c);
+                st.retired_crm.remove(&c);
+                st.retired_remote.remove(&l.remote_id);
+                st.pending.retain(|p| !matches!(p, PendingCreate::Crm { remote_id, .. } if *remote_id == l.remote_id) && !matches!(p, PendingCreate::Remote { crm_id } if *crm_id == c));
+                st.link(&c, l);
+            }
+            Deferred::Agree(c, fields, crm_version, remote_etag, writes_follow) => {
+                if let Some(l) = st.link_mut(&c) {
+                    if l.fresh {
+                        l.base.clear();
+                    }
+                    for (k, v) in fields {
+                        if v.is_empty() {
+                            l.base.remove(&k);
+                        } else {
+                            l.base.insert(k, v);
+                        }
+                    }
+                    l.fresh = false;
+                    l.crm_version = crm_version;
+                    l.remote_etag = remote_etag;
+                    let _ = writes_follow;
+                }
+            }
+            Deferred::InFilter(c, v) => {
+                if let Some(l) = st.link_mut(&c) {
+                    l.in_filter = v;
+                }
+            }
+            Deferred::Clean(c, r) => {
+                if let Some(c) = c {
+                    st.dirty_crm.remove(&c);
+                }
+                if let Some(r) = r {
+                    st.dirty_remote.remove(&r);
+                }
+            }
+            Deferred::Dirty(c, r) => {
+                if let Some(c) = c {
+                    st.dirty_crm.insert(c);
+                }
+                if let Some(r) = r {
+                    st.dirty_remote.insert(r);
+                }
+            }
+            Deferred::Intent(p) => {
+                st.pending.insert(p);
+            }
+            Deferred::Move(old, new) => {
+                st.move_remote(&old, &new);
+            }
+        }
+    }
+
+    fn confirm_bases(&mut self, crm_id: &str, side: Side) {
+        let Some(p) = self.pending_bases.get_mut(crm_id) else { return };
+        let mut done = Vec::new();
+        for (k, (base, need_crm, need_remote)) in p.fields.iter_mut() {
+            match side {
+                Side::Crm => *need_crm = false,
+                Side::Remote => *need_remote = false,
+            }
+            if !*need_crm && !*need_remote {
+                done.push((k.clone(), base.clone()));
+            }
+        }
+        for (k, _) in &done {
+            p.fields.remove(k);
+        }
+        if p.fields.is_empty() {
+            self.pending_bases.remove(crm_id);
+        }
+        if let Some(l) = self.state.link_mut(crm_id) {
+            for (k, v) in done {
+                if v.is_empty() {
+                    l.base.remove(&k);
+                } else {
+                    l.base.insert(k, v);
+                }
+            }
+        }
+    }
+
+    /// Reports the outcome of a planned write. Unknown ids are ignored (reported twice).
+    pub fn handle_write_result(&mut self, id: u32, result: WriteResult) {
+        let Some(ctx) = self.ops.remove(&id) else { return };
+        if let WriteResult::Failed(e) = &result {
+            let (c, r) = match &ctx {
+                OpContext::CrmCreate { remote_id, .. } => (None, Some(remote_id.clone())),
+                OpContext::CrmUpdate { crm_id, .. } | OpContext::CrmDelete { crm_id, .. } => (Some(crm_id.clone()), self.state.remote_of(crm_id).map(String::from)),
+                OpContext::RemoteCreate { crm_id, .. } => (Some(crm_id.clone()), None),
+                OpContext::RemoteUpdate { crm_id, before } => (Some(crm_id.clone()), Some(before.id.clone())),
+                OpContext::RemoteDelete { crm_id, before } => (crm_id.clone(), before.as_ref().map(|b| b.id.clone()).or_else(|| crm_id.as_ref().and_then(|c| self.state.remote_of(c).map(String::from)))),
+            };
+            if let Some(c) = c {
+                self.state.dirty_crm.insert(c.clone());
+                self.failed_crm.insert(c.clone());
+                self.pending_bases.remove(&c);
+            }
+            if let Some(r) = r {
+                self.state.dirty_remote.insert(r.clone());
+                self.failed_remote.insert(r);
+            }
+            if !self.errors.iter().any(|x| x.code == e.code) {
+                self.errors.push(e.clone());
+            }
+            return;
+        }
+        match (ctx, result) {
+            (OpContext::CrmCreate { remote_id, remote_etag, base, replaces }, WriteResult::Crm(created)) => {
+                if let Some(old) = replaces {
+                    self.state.unlink(&old);
+                    self.crm.remove(&old);
+                }
+                let link = Link { remote_id: remote_id.clone(), crm_version: created.version, remote_etag, base: base.into_iter().filter(|(_, v)| !v.is_empty()).collect(), in_filter: self.passes_filter(&created), fresh: false };
+                self.apply(Deferred::Link(created.id.clone(), link));
+                self.journal.records.push(JournalRecord::CrmCreated { crm_id: created.id.clone(), version: created.version });
+                self.crm.insert(created.id.clone(), created);
+            }
+            (OpContext::RemoteCreate { crm_id, crm_version, base, replaces }, WriteResult::Remote(created)) => {
+                if let Some(old) = replaces {
+                    if let Some(l) = self.state.unlink(&old) {
+                        self.remote.remove(&l.remote_id);
+                    }
+                }
+                let in_filter = self.crm.get(&crm_id).is_none_or(|c| self.passes_filter(c));
+                let link = Link { remote_id: created.id.clone(), crm_version, remote_etag: created.etag.clone(), base: base.into_iter().filter(|(_, v)| !v.is_empty()).collect(), in_filter, fresh: false };
+                self.apply(Deferred::Link(crm_id.clone(), link));
+                self.journal.records.push(JournalRecord::RemoteCreated { remote_id: created.id.clone(), etag: created.etag.clone() });
+                self.remote.insert(created.id.clone(), created);
+            }
+            (OpContext::CrmUpdate { crm_id, before, after, flag }, WriteResult::Crm(updated)) => {
+                if flag {
+                    self.state.unlink(&crm_id);
+                    self.state.retired_crm.insert(crm_id.clone());
+                } else {
+                    if let Some(l) = self.state.link_mut(&crm_id) {
+                        l.crm_version = updated.version;
+                    }
+                    self.confirm_bases(&crm_id, Side::Crm);
+                }
+                self.journal.records.push(JournalRecord::CrmUpdated { crm_id: crm_id.clone(), version: updated.version, before, after });
+                self.crm.insert(crm_id, updated);
+            }
+            (OpContext::RemoteUpdate { crm_id, before }, WriteResult::Remote(updated)) => {
+                if let Some(l) = self.state.link_mut(&crm_id) {
+                    l.remote_etag = updated.etag.clone();
+                }
+                self.confirm_bases(&crm_id, Side::Remote);
+                self.journal.records.push(JournalRecord::RemoteUpdated { before, after: updated.clone() });
+                self.remote.insert(updated.id.clone(), updated);
+            }
+            (OpContext::CrmDelete { crm_id, before }, WriteResult::Deleted) => {
+                self.state.unlink(&crm_id);
+                self.crm.remove(&crm_id);
+                self.crm_listing.gone.insert(crm_id);
+                if let Some(b) = before {
+                    self.journal.records.push(JournalRecord::CrmDeleted { before: b });
+                }
+            }
+            (OpContext::RemoteDelete { crm_id, before }, WriteResult::Deleted) => {
+                if let Some(c) = crm_id {
+                    if let Some(l) = self.state.unlink(&c) {
+                        self.remote.remove(&l.remote_id);
+                        self.remote_listing.gone.insert(l.remote_id);
+                    }
+                }
+                if let Some(b) = before {
+                    self.journal.records.push(JournalRecord::RemoteDeleted { before: b });
+                }
+            }
+            (_, _) => {
+                self.errors.push(EngineError::new("INTERNAL", "a write was reported with a result of the wrong kind", "Report the runner bug."));
+            }
+        }
+    }
+
+    /// The state to save now: confirmed writes only. While writes are unresolved the old
+    /// cursors are kept and the pairs involved are marked to be looked at again.
+    pub fn checkpoint(&self) -> SpokeState {
+        let mut s = self.state.clone();
+        let unresolved = !self.ops.is_empty();
+        for ctx in self.ops.values() {
+            match ctx {
+                OpContext::CrmCreate { remote_id, .. } => {
+                    s.dirty_remote.insert(remote_id.clone());
+                }
+                OpContext::CrmUpdate { crm_id, .. } | OpContext::CrmDelete { crm_id, .. } | OpContext::RemoteCreate { crm_id, .. } => {
+                    s.dirty_crm.insert(crm_id.clone());
+                }
+                OpContext::RemoteUpdate { crm_id, before } => {
+                    s.dirty_crm.insert(crm_id.clone());
+                    s.dirty_remote.insert(before.id.clone());
+                }
+                OpContext::RemoteDelete { crm_id, .. } => {
+                    if let Some(c) = crm_id {
+                        s.dirty_crm.insert(c.clone());
+                    }
+                }
+            }
+        }
+        if !unresolved {
+            if self.crm_listing.complete && self.crm_listing.failed.is_none() {
+                s.crm_cursor = self.crm_listing.cursor.clone();
+            }
+            if self.remote_listing.complete && self.remote_listing.failed.is_none() {
+                s.remote_cursor = self.remote_listing.cursor.clone();
+            }
+        }
+        s
+    }
+
+    /// What the run did (or, before any write, what it will do).
+    pub fn summary(&self) -> &PlanSummary {
+        &self.summary
+    }
+
+    /// Confirmed writes and conflicts, for the history and undo.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Write failures reported this run (one per code).
+    pub fn errors(&self) -> &[EngineError] {
+        &self.errors
+    }
+
+    /// The live state (confirmed writes applied).
+    pub fn state(&self) -> &SpokeState {
+        &self.state
+    }
+}
+
+fn op_rank(op: &WriteOp) -> (u8, String) {
+    match op {
+        WriteOp::CrmCreate { remote_id, .. } => (0, remote_id.clone()),
+        WriteOp::CrmUpdate { crm_id, .. } => (1, crm_id.clone()),
+        WriteOp::CrmDelete { crm_id, .. } => (2, crm_id.clone()),
+        WriteOp::RemoteCreate { crm_id, .. } => (3, crm_id.clone()),
+        WriteOp::RemoteUpdate { remote_id, .. } => (4, remote_id.clone()),
+        WriteOp::RemoteDelete { remote_id, .. } => (5, remote_id.clone()),
+    }
+}
