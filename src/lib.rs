@@ -15,3 +15,5 @@ pub mod host;
 pub mod manifest;
 pub mod plugin_core;
 pub mod settings;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
