@@ -114,9 +114,13 @@ impl<'h, H: Host> GoogleSpoke<'h, H> {
             if http.body.is_some() {
                 http.headers.insert("content-type".into(), "application/json".into());
             }
-            self.pacer.record(request.kind, first_full_page, group_write, self.host.now_ms());
             self.stats.requests += 1;
             let outcome = self.host.fetch(&http).await;
+            // Charged as of the answer's arrival: Google counted the request at some
+            // moment before it, so waiting a window from here can never overrun.
+            if !matches!(&outcome, Ok(r) if r.status == 429) {
+                self.pacer.record(request.kind, first_full_page, group_write, self.host.now_ms());
+            }
             let response = match outcome {
                 Ok(r) => r,
                 Err(e) if e.code == ErrorCode::Network && attempt < MAX_ATTEMPTS => {

@@ -33,6 +33,11 @@ impl Default for Quota {
 }
 
 impl Quota {
+    /// No pacing at all (a server without quotas, e.g. an emulator with quotas off).
+    pub fn unlimited() -> Self {
+        Quota { window_ms: 1.0, reads: u32::MAX / 4, writes: u32::MAX / 4, deletes: u32::MAX / 4, group_reads: u32::MAX / 4, margin_ms: 0.0 }
+    }
+
     /// The same limits over a shorter window (benchmarks, tests); the margin scales too.
     pub fn with_window(mut self, window_ms: f64) -> Self {
         self.margin_ms = (window_ms / 240.0).max(2.0);
