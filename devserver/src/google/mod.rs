@@ -167,6 +167,7 @@ fn route(sh: &Shared, req: &Req) -> Resp {
         ("OPTIONS", _) => cors::preflight(req),
         ("GET", "/o/oauth2/v2/auth") | ("GET", "/o/oauth2/auth") => oauth::authorize_page(sh, req),
         ("POST", "/o/oauth2/v2/auth/consent") => oauth::consent(sh, req),
+        ("GET", "/favicon.ico") => Resp::typed(204, "image/x-icon", Vec::new()),
         ("GET", "/o/oauth2/consent.css") => Resp::typed(200, "text/css; charset=utf-8", oauth::CONSENT_CSS.as_bytes().to_vec()),
         (_, "/token") => oauth::token_endpoint(sh, req),
         ("POST", "/revoke") | ("POST", "/o/oauth2/revoke") => oauth::revoke(sh, req),
@@ -221,9 +222,11 @@ fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
         }
         Some(FaultKind::Drop) => {
             log_line(sh, &req, log_body, 0, start_ms, fault_name.as_deref());
-            // No valid HTTP response: the client sees a broken connection.
+            // tiny_http cannot close a kept-alive socket, so the connection is broken with a
+            // response head every client must refuse at once (two different Content-Lengths):
+            // browsers' fetch and native clients alike fail with a network error, no waiting.
             let mut w = rq.into_writer();
-            let _ = w.write_all(b"\x00\x00\r\n\r\n");
+            let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 1\r\n\r\n");
             let _ = w.flush();
             return;
         }
