@@ -66,6 +66,31 @@ fn daily_writes_are_counted_over_a_day_whatever_the_window() {
 }
 
 #[test]
+fn log_summary_gives_the_least_time_the_quota_allows() {
+    let emu = quota_emulator(60, 30);
+    let c = api(&emu);
+    admin(&emu).delete("/__admin/log");
+    let batch = json!({"contacts": [{"contactPerson": new_person("W", "w@e.fr")}], "readMask": "names"});
+    let mut sent = 0;
+    while sent < 12 {
+        let r = c.post("/v1/people:batchCreateContacts", &batch);
+        if r.status == 429 {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
+        assert_eq!(r.status, 200);
+        sent += 1;
+    }
+    let sum = admin(&emu).get("/__admin/log/summary").json();
+    // 12 batches x 6 write units = 72 units at 30 per 1 s window: at least 2 windows.
+    assert_eq!(sum["quota"]["buckets"]["people.googleapis.com/write_requests"]["units"], 72);
+    assert_eq!(sum["quota"]["quotaBoundMs"], 2000);
+    let wall = sum["lastEndMs"].as_i64().unwrap_or(0) - sum["firstStartMs"].as_i64().unwrap_or(0);
+    assert!(wall >= 2000, "the emulator really enforced it: {wall} ms");
+    assert!(sum["rateLimited"].as_u64().unwrap_or(0) > 0);
+}
+
+#[test]
 fn the_first_page_of_a_full_sync_costs_extra() {
     let emu = quota_emulator(4, 30);
     let c = api(&emu);

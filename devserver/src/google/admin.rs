@@ -377,8 +377,11 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
             Ok(Resp::typed(200, "application/x-ndjson; charset=utf-8", text.into_bytes()))
         }
         ("GET", ["log", "summary"]) => {
+            let quota = sh.lock().config.quota.clone();
             let log = sh.log.lock().unwrap_or_else(|e| e.into_inner());
-            ok(super::request_log::summary(&log))
+            let mut sum = super::request_log::summary(&log);
+            sum["quota"] = super::quota::quota_bound(&log, &quota);
+            ok(sum)
         }
         ("DELETE", ["log"]) => {
             sh.log.lock().unwrap_or_else(|e| e.into_inner()).clear();

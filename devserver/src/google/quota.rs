@@ -72,6 +72,33 @@ pub fn cost_of(method_id: &str, full_sync_first_page: bool, q: &QuotaConfig) -> 
     }
 }
 
+/// The least wall time the quota allows for the requests of a log: per bucket, `U` units
+/// under a limit `L` per window `W` need at least `(ceil(U/L) - 1) * W` (the first `L` units
+/// can go at once). Requests answered 429 are not counted: they did no work.
+pub fn quota_bound(lines: &[serde_json::Value], q: &QuotaConfig) -> serde_json::Value {
+    use Bucket::*;
+    let mut units: HashMap<Bucket, u64> = HashMap::new();
+    for l in lines.iter().filter(|l| l["status"] != 429) {
+        let Some(method) = l["apiMethod"].as_str() else { continue };
+        let query = l["query"].as_str().unwrap_or("");
+        let first = method == "people.connections.list" && !query.contains("pageToken=") && !query.contains("syncToken=");
+        for (b, u) in cost_of(method, first, q) {
+            *units.entry(b).or_default() += u as u64;
+        }
+    }
+    let mut per_bucket = serde_json::Map::new();
+    let mut bound_ms = 0i64;
+    for b in [CriticalReads, CriticalWrites, DeletesAndGroupWrites, PhotoWrites, GroupReads, DailyWrites] {
+        let u = units.get(&b).copied().unwrap_or(0);
+        let limit = b.limit(q).max(1) as u64;
+        let windows = u.div_ceil(limit).saturating_sub(1) as i64;
+        let ms = windows * b.window_ms(q);
+        bound_ms = bound_ms.max(ms);
+        per_bucket.insert(b.metric().to_string(), json!({"units": u, "limit": limit, "windowMs": b.window_ms(q), "minMs": ms}));
+    }
+    json!({"quotaBoundMs": bound_ms, "buckets": per_bucket})
+}
+
 /// Usage log per (user, bucket): (time ms, units).
 #[derive(Debug, Default)]
 pub struct QuotaMeter {
