@@ -12,7 +12,7 @@ mod js_host;
 mod plugin;
 
 pub use js_host::JsHost;
-pub use plugin::ContactSyncPlugin;
+pub use plugin::{ContactSyncPlugin, PluginHostObject};
 
 use wasm_bindgen::prelude::*;
 
