@@ -183,7 +183,10 @@ for (const locale of LOCALES) {
         await page.waitForFunction(() => window.__calls.filter((c) => c.method === "saveSettings").at(-1)?.args[0]["sync.import"] === false);
         assert.equal(await page.locator("#cs-section-flows .cs-group .cs-hint").first().innerText(), i.t("flows.exportOnly.hint"));
         await page.locator("#cs-filter-mobile").check();
+        const count = (await calls(page, "saveSettings")).length;
         await page.locator("#cs-filter-mode-lists").check();
+        assert.equal(await page.locator("#cs-filter-pending").innerText(), i.t("flows.lists.pending"));
+        assert.equal((await calls(page, "saveSettings")).length, count, "a lists filter with no list is not saved");
         await page.getByLabel("Customers", { exact: true }).check();
         await page.waitForFunction(() => JSON.stringify(window.__calls.filter((c) => c.method === "saveSettings").at(-1)?.args[0]["filter.lists"]) === '["l1"]');
         await page.locator("#cs-filter-onleave").selectOption("delete");

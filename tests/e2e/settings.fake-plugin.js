@@ -46,6 +46,9 @@ export function createFakePlugin(scenario) {
       const b = remote.get(row.remoteField);
       if (!a || !b) reasons.push(`mapping.fields: unknown field ${row.crmField} or ${row.remoteField}`);
     }
+    for (const kind of ["lists", "tags"]) {
+      if (candidate["filter.mode"] === kind && !(candidate[`filter.${kind}`] ?? []).length) reasons.push(`filter.${kind}: choose at least one, or export all contacts`);
+    }
     const share = candidate["guard.maxDeleteShare"];
     if (typeof share !== "number" || share < 0 || share > 1) reasons.push("guard.maxDeleteShare must be between 0 and 1");
     if (reasons.length) throw coded("INVALID_SETTINGS", reasons.join("; "));

@@ -84,7 +84,7 @@ test("every template key in the code has a message for each value it can take", 
   for (const c of ["crmField", "direction", "remoteField", "priority", "fillEmpty", "actions"]) expected.push(`fields.col.${c}`);
   for (const v of ["keep", "unlink", "delete"]) expected.push(`flows.onLeave.${v}`, `flows.onLeave.${v}.hint`);
   for (const v of ["propagate", "flag", "ignore"]) expected.push(`deletions.${v}`, `deletions.${v}.hint`);
-  for (const k of ["lists", "tags"]) expected.push(`flows.${k}.choose`, `flows.${k}.none`);
+  for (const k of ["lists", "tags"]) expected.push(`flows.${k}.choose`, `flows.${k}.none`, `flows.${k}.pending`);
   for (const k of ["created", "updated", "deleted"]) expected.push(`preview.${k}`);
   for (const k of ["auth", "token", "api", "revoke"]) expected.push(`connections.dev.${k}`);
   for (const n of [1, 2, 3, 4]) expected.push(`connections.ownApp.step${n}`);

@@ -72,7 +72,7 @@ export function describe(error, i18n) {
  * `onAction(action)` runs the remedy (reconnect, retry, open the guard's list...);
  * `guardSamples` are sentences naming what a stopped mass deletion would have deleted.
  */
-export function renderError(error, i18n, { onAction, guardSamples } = {}) {
+export function renderError(error, i18n, { onAction, guardSamples, without = [] } = {}) {
   const d = describe(error, i18n);
   const t = i18n.t;
   const box = el("div", { class: "cs-error", role: "alert", "data-code": d.code }, [
@@ -84,7 +84,7 @@ export function renderError(error, i18n, { onAction, guardSamples } = {}) {
     box.append(el("p", { text: t("error.GUARD_TRIPPED.list") }),
       el("ul", { class: "cs-guard-list" }, guardSamples.map((line) => el("li", { text: line }))));
   }
-  if (d.action && onAction) {
+  if (d.action && onAction && !without.includes(d.action)) {
     box.append(button(t(`action.${d.action}`), () => onAction(d.action), { kind: "primary", "data-action": d.action }));
   }
   return box;

@@ -8,6 +8,19 @@ export function renderFlows(ctx) {
   if (!s) return el("p", { text: t("section.unavailable") });
   const set = (key) => (value) => ctx.save((draft) => { draft[key] = value; }, "flows");
   const off = !s["sync.enabled"];
+  // Lists or tags mode is saved together with the first chosen list or tag: the plugin
+  // refuses a filter that would export nothing.
+  const mode = state.pendingFilterMode ?? s["filter.mode"];
+  const chooseMode = (value) => {
+    const key = `filter.${value}`;
+    if (value !== "all" && !(s[key] ?? []).length) {
+      state.pendingFilterMode = value;
+      ctx.render();
+      return undefined;
+    }
+    state.pendingFilterMode = null;
+    return set("filter.mode")(value);
+  };
   const parts = [
     checkbox("cs-sync-enabled", t("flows.enabled"), s["sync.enabled"], set("sync.enabled")),
     el("p", { class: "cs-hint", text: t(off ? "flows.enabled.off" : "flows.enabled.on") }),
@@ -29,9 +42,10 @@ export function renderFlows(ctx) {
         { value: "all", label: t("flows.filterMode.all") },
         { value: "lists", label: t("flows.filterMode.lists") },
         { value: "tags", label: t("flows.filterMode.tags") },
-      ], s["filter.mode"], set("filter.mode")),
-      s["filter.mode"] === "lists" ? choices(ctx, "lists", state.lists.map((l) => ({ value: String(l.id), label: String(l.name ?? l.id) })), s["filter.lists"]) : null,
-      s["filter.mode"] === "tags" ? choices(ctx, "tags", state.tags.map((tag) => ({ value: String(tag), label: String(tag) })), s["filter.tags"]) : null,
+      ], mode, chooseMode),
+      state.pendingFilterMode ? el("p", { class: "cs-hint", id: "cs-filter-pending", role: "status", text: t(`flows.${mode}.pending`) }) : null,
+      mode === "lists" ? choices(ctx, "lists", state.lists.map((l) => ({ value: String(l.id), label: String(l.name ?? l.id) })), s["filter.lists"], mode) : null,
+      mode === "tags" ? choices(ctx, "tags", state.tags.map((tag) => ({ value: String(tag), label: String(tag) })), s["filter.tags"], mode) : null,
       select("cs-filter-onleave", t("flows.onLeave"), ["keep", "unlink", "delete"].map((v) => ({ value: v, label: t(`flows.onLeave.${v}`) })), s["filter.onLeave"], set("filter.onLeave")),
       el("p", { class: "cs-hint", text: t(`flows.onLeave.${s["filter.onLeave"]}.hint`) }),
     ]),
@@ -47,7 +61,7 @@ function directionHint(s) {
 }
 
 /** Checkboxes for the CRM lists or tags a filter keeps (names from the CRM, shown as text). */
-function choices(ctx, kind, options, chosen) {
+function choices(ctx, kind, options, chosen, mode) {
   const { t } = ctx;
   const key = `filter.${kind}`;
   const selected = new Set(chosen ?? []);
@@ -58,6 +72,10 @@ function choices(ctx, kind, options, chosen) {
       const set = new Set(draft[key] ?? []);
       if (on) set.add(o.value); else set.delete(o.value);
       draft[key] = [...set];
-    }, "flows"), { "data-value": o.value })),
+      draft["filter.mode"] = mode;
+    }, "flows").then((saved) => {
+      if (saved) ctx.state.pendingFilterMode = null;
+      ctx.render();
+    }), { "data-value": o.value })),
   ]);
 }

@@ -109,7 +109,8 @@ export function mount(container, options = {}) {
       }
     });
     const body = el("div", { class: "cs-section-body" });
-    if (state.errors[id]) body.append(renderError(state.errors[id], ctx.i18n, { onAction: (a) => ctx.remedy(a, state.spokeId) }));
+    // Inside a section, "open the settings" would lead nowhere: the settings are here.
+    if (state.errors[id]) body.append(renderError(state.errors[id], ctx.i18n, { onAction: (a) => ctx.remedy(a, state.spokeId), without: ["settings"] }));
     const content = draw(ctx);
     if (content) body.append(...[].concat(content).filter(Boolean));
     details.append(body);
