@@ -55,7 +55,7 @@ function spokeCard(ctx, spoke) {
 
   card.append(el("div", { class: "cs-actions" }, [
     button(t(connected ? "connections.reconnect" : "connections.connect"), () => connect(ctx, spoke.id), { id: id("connect"), kind: connected ? "secondary" : "primary", disabled: busy }),
-    button(t("connections.test"), () => test(ctx, spoke.id), { id: id("test"), disabled: busy }),
+    button(t("connections.test"), () => test(ctx, spoke.id), { id: id("test"), disabled: busy || !connected }),
     button(t("connections.disconnect"), () => disconnect(ctx, spoke.id), { id: id("disconnect"), disabled: busy || !connected }),
     button(t("connections.forget"), () => { state.confirmForget = spoke.id; ctx.render(); ctx.root.querySelector(`#${CSS.escape(id("forget-confirm"))}`)?.focus(); }, { id: id("forget"), disabled: busy }),
   ]));

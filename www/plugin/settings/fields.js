@@ -33,7 +33,8 @@ export function renderFields(ctx) {
   const { t, state } = ctx;
   const s = state.settings;
   const cat = state.catalogue;
-  if (!s || !cat) return el("p", { text: t("section.unavailable") });
+  if (!s) return el("p", { text: t("section.unavailable") });
+  if (!cat) return el("p", { id: "cs-fields-unavailable", text: t("fields.unavailable") });
   const rows = s["mapping.fields"] ?? [];
   const crmById = new Map((cat.crm ?? []).map((f) => [f.id, f]));
   const remoteById = new Map((cat.remote ?? []).map((f) => [f.id, f]));
