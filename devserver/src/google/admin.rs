@@ -108,6 +108,9 @@ struct RevokeBody {
     client_id: Option<String>,
 }
 
+/// Upper bound of one `generate` call (Google's account limit is 25,000 contacts).
+const MAX_GENERATE: usize = 100_000;
+
 fn account_missing(email: &str) -> ApiError {
     ApiError::new(404, "NOT_FOUND", format!("No emulated account {email}."))
 }
@@ -197,6 +200,9 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
         }
         ("POST", ["accounts", email, "contacts"]) => {
             let b: SeedBody = parse(body_json(req)?)?;
+            if b.generate > MAX_GENERATE {
+                return Err(ApiError::invalid(format!("generate at most {MAX_GENERATE} contacts per call.")));
+            }
             let mut st = sh.lock();
             if st.account(email).is_none() {
                 return Err(account_missing(email));
@@ -343,7 +349,7 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
         ("GET", ["clock"]) => ok(json!({"nowMs": now, "now": super::clock::rfc3339(now), "offsetMs": sh.clock.offset_ms()})),
         ("POST", ["clock", "advance"]) => {
             let b: AdvanceBody = parse(body_json(req)?)?;
-            let ms = b.ms + b.seconds * 1000 + b.days * super::config::DAY_MS;
+            let ms = b.ms.saturating_add(b.seconds.saturating_mul(1000)).saturating_add(b.days.saturating_mul(super::config::DAY_MS));
             if ms <= 0 {
                 return Err(ApiError::invalid("Advance by a positive amount (ms, seconds or days)."));
             }

@@ -51,7 +51,7 @@ pub fn sync_base(st: &State, email: &str, kind: &str, tok: &str, now: i64) -> Ap
             "Sync token is invalid.".into(),
         )]))?;
     let valid_after = st.account(email).map(|a| a.tokens_valid_after_ms).unwrap_or(i64::MIN);
-    if info.chain_start_ms + st.config.sync_token_ttl_ms <= now || info.issued_ms <= valid_after {
+    if info.chain_start_ms.saturating_add(st.config.sync_token_ttl_ms) <= now || info.issued_ms <= valid_after {
         return Err(expired_sync_token());
     }
     Ok(info)

@@ -320,7 +320,7 @@ fn token_params(req: &Req) -> Vec<(String, String)> {
 fn issue_access(st: &mut State, grant: u64, now: i64) -> (String, i64) {
     let t = format!("ya29.a0{}", token(48));
     let ttl = st.config.access_token_ttl_s;
-    st.access_tokens.insert(t.clone(), AccessToken { grant, expires_ms: now + ttl * 1000 });
+    st.access_tokens.insert(t.clone(), AccessToken { grant, expires_ms: now.saturating_add(ttl.saturating_mul(1000)) });
     (t, ttl - 1)
 }
 
@@ -383,7 +383,7 @@ pub fn token_endpoint(sh: &Shared, req: &Req) -> Resp {
                     let (old, _) = mine.remove(0);
                     st.refresh_tokens.remove(&old);
                 }
-                let hard = client.testing.then(|| now + st.config.testing_refresh_token_ttl_ms);
+                let hard = client.testing.then(|| now.saturating_add(st.config.testing_refresh_token_ttl_ms));
                 st.refresh_tokens.insert(rt.clone(), RefreshToken { grant: grant_id, issued_ms: now, last_used_ms: now, hard_expiry_ms: hard });
                 out["refresh_token"] = json!(rt);
             }
@@ -398,7 +398,7 @@ pub fn token_endpoint(sh: &Shared, req: &Req) -> Resp {
             if grant.client_id != client.client_id {
                 return token_error(400, "unauthorized_client", "Unauthorized");
             }
-            let dead = grant.revoked || r.hard_expiry_ms.is_some_and(|t| t <= now) || r.last_used_ms + idle <= now;
+            let dead = grant.revoked || r.hard_expiry_ms.is_some_and(|t| t <= now) || r.last_used_ms.saturating_add(idle) <= now;
             if dead {
                 st.refresh_tokens.remove(&rt);
                 return expired_or_revoked;

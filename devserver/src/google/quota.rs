@@ -114,23 +114,24 @@ impl QuotaMeter {
         for (bucket, units) in costs {
             let window = bucket.window_ms(q);
             let log = self.usage.entry((user.to_string(), *bucket)).or_default();
-            while log.front().is_some_and(|(t, _)| *t <= now - window) {
+            while log.front().is_some_and(|(t, _)| *t <= now.saturating_sub(window)) {
                 log.pop_front();
             }
-            let used: u32 = log.iter().map(|(_, u)| *u).sum();
+            let used: u64 = log.iter().map(|(_, u)| *u as u64).sum();
             let limit = bucket.limit(q);
-            if used + units > limit {
+            let (units64, limit64) = (*units as u64, limit as u64);
+            if used + units64 > limit64 {
                 // Wait until enough old usage leaves the window.
-                let mut freed = 0u32;
+                let mut freed = 0u64;
                 let mut wait_ms = window;
                 for (t, u) in log.iter() {
-                    freed += u;
-                    if used + units - freed <= limit {
-                        wait_ms = (t + window - now).max(1);
+                    freed += *u as u64;
+                    if used + units64 - freed.min(used + units64) <= limit64 {
+                        wait_ms = t.saturating_add(window).saturating_sub(now).max(1);
                         break;
                     }
                 }
-                let retry_s = ((wait_ms + 999) / 1000).max(1);
+                let retry_s = (wait_ms.saturating_add(999) / 1000).max(1);
                 let mut err = ApiError::new(
                     429,
                     "RESOURCE_EXHAUSTED",

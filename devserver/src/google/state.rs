@@ -163,7 +163,7 @@ impl Account {
             c.source_etag = source_etag();
             c.update_ms = now.max(c.update_ms + 1);
             c.seq = seq;
-            c.visible_ms = now + delay_ms as i64;
+            c.visible_ms = now.saturating_add(delay_ms.min(i64::MAX as u64) as i64);
         }
     }
 
@@ -175,7 +175,7 @@ impl Account {
             g.etag = source_etag();
             g.update_ms = now;
             g.seq = seq;
-            g.visible_ms = now + delay_ms as i64;
+            g.visible_ms = now.saturating_add(delay_ms.min(i64::MAX as u64) as i64);
         }
     }
 
