@@ -236,3 +236,38 @@ fn admin_refuses_seed_contacts_that_are_not_valid_people() {
     let ok = a.post(&format!("/__admin/accounts/{DEMO}/contacts"), &json!({"contacts": [{"names": [{"givenName": "Ok"}], "clientData": [{"key": "crmId", "value": "9"}]}]}));
     assert_eq!(ok.status, 200, "{}", ok.body);
 }
+
+fn overlapping_creates(emu: &devserver::google::GoogleEmulator) -> (u16, u16) {
+    let c = api(emu);
+    let token = c.token.clone().unwrap_or_default();
+    admin(emu).post("/__admin/faults", &json!({"pathPrefix": "/v1/people:createContact", "count": 1, "kind": "latency", "ms": 500}));
+    let base = emu.url().to_string();
+    let slow = std::thread::spawn(move || Client::with_token(&base, &token).post("/v1/people:createContact", &new_person("Slow", "slow@e.fr")).status);
+    std::thread::sleep(Duration::from_millis(150));
+    let fast = c.post("/v1/people:createContact", &new_person("Fast", "fast@e.fr")).status;
+    (slow.join().unwrap_or(0), fast)
+}
+
+#[test]
+fn overlapping_writes_for_one_user_are_flagged_in_the_log() {
+    let emu = start_demo();
+    admin(&emu).delete("/__admin/log");
+    let (slow, fast) = overlapping_creates(&emu);
+    assert_eq!((slow, fast), (200, 200));
+    let sum = admin(&emu).get("/__admin/log/summary").json();
+    assert_eq!(sum["concurrentMutations"], 1, "{sum}");
+    let c = api(&emu);
+    c.post("/v1/people:createContact", &new_person("A", "a@e.fr"));
+    c.post("/v1/people:createContact", &new_person("B", "b@e.fr"));
+    assert_eq!(admin(&emu).get("/__admin/log/summary").json()["concurrentMutations"], 1, "sequential writes are not flagged");
+}
+
+#[test]
+fn overlapping_writes_can_be_refused_with_409_aborted() {
+    let mut cfg = EmulatorConfig::demo();
+    cfg.quota.enabled = false;
+    cfg.reject_concurrent_mutations = true;
+    let emu = start_with(cfg);
+    let (slow, fast) = overlapping_creates(&emu);
+    assert_eq!((slow, fast), (200, 409));
+}

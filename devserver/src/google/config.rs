@@ -72,6 +72,9 @@ pub struct EmulatorConfig {
     pub rng_seed: u64,
     /// Worker threads serving requests.
     pub workers: usize,
+    /// Answer 409 ABORTED to a write for a user while another write for that user is in
+    /// flight (overlaps are always flagged in the request log).
+    pub reject_concurrent_mutations: bool,
 }
 
 /// One day in milliseconds.
@@ -91,6 +94,7 @@ impl Default for EmulatorConfig {
             max_refresh_tokens_per_client: 100,
             rng_seed: 0x5EED_C0DE,
             workers: 4,
+            reject_concurrent_mutations: false,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod admin;
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod concurrency;
 pub mod connections;
 pub mod cors;
 pub mod discovery;
@@ -47,9 +48,17 @@ pub struct Shared {
     state: Mutex<State>,
     pub clock: clock::Clock,
     log: Mutex<Vec<Value>>,
+    inflight: concurrency::InFlight,
 }
 
 impl Shared {
+    /// The account e-mail an access token belongs to, if the token is live.
+    pub fn user_of_token(&self, token: &str) -> Option<String> {
+        let st = self.lock();
+        let grant = st.access_tokens.get(token)?.grant;
+        st.grants.get(&grant).filter(|g| !g.revoked).map(|g| g.email.clone())
+    }
+
     /// Locks the state; a panicked holder does not make the emulator unusable.
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -111,6 +120,7 @@ pub fn start(port: u16, config: EmulatorConfig) -> Result<GoogleEmulator, String
         state: Mutex::new(State::new(config.clone())),
         clock: clock::Clock::default(),
         log: Mutex::new(Vec::new()),
+        inflight: concurrency::InFlight::default(),
     });
     admin::reset(&shared, config.clone());
     let stopping = Arc::new(AtomicBool::new(false));
@@ -197,6 +207,24 @@ fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
         faults::pick(&mut st.faults, &req.method, &req.path, || rng.unit())
     };
     let log_body = request_log::redact_body(&req.body, req.header("Content-Type"));
+    // A People API write for a known user is tracked while in flight (latency included).
+    let is_mutation = req.path.starts_with("/v1/") && !matches!(req.method.as_str(), "GET" | "OPTIONS" | "HEAD");
+    let writer = if is_mutation { api::bearer(&req).and_then(|t| sh.user_of_token(&t)) } else { None };
+    let (guard, concurrent) = match &writer {
+        Some(user) => {
+            let (g, c) = sh.inflight.enter(user);
+            (Some(g), c)
+        }
+        None => (None, false),
+    };
+    if concurrent && sh.lock().config.reject_concurrent_mutations {
+        let mut resp = error::ApiError::new(409, "ABORTED", "Concurrent mutations for the same user: send mutate requests for one user sequentially.").into_resp();
+        drop(guard);
+        cors::decorate(&req, &mut resp);
+        log_line(sh, &req, log_body, resp.status, start_ms, None, true);
+        respond(rq, resp);
+        return;
+    }
     let fault_name = fault.as_ref().map(|f| match f {
         FaultKind::Status { status } => format!("status:{status}"),
         FaultKind::Latency { ms } => format!("latency:{ms}"),
@@ -221,7 +249,8 @@ fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
             e.into_resp()
         }
         Some(FaultKind::Drop) => {
-            log_line(sh, &req, log_body, 0, start_ms, fault_name.as_deref());
+            drop(guard);
+            log_line(sh, &req, log_body, 0, start_ms, fault_name.as_deref(), concurrent);
             // tiny_http cannot close a kept-alive socket, so the connection is broken with a
             // response head every client must refuse at once (two different Content-Lengths):
             // browsers' fetch and native clients alike fail with a network error, no waiting.
@@ -247,11 +276,16 @@ fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
         _ => {}
     }
     cors::decorate(&req, &mut resp);
-    log_line(sh, &req, log_body, resp.status, start_ms, fault_name.as_deref());
+    // Out of flight before the client can read the answer and send its next write.
+    drop(guard);
+    log_line(sh, &req, log_body, resp.status, start_ms, fault_name.as_deref(), concurrent);
     respond(rq, resp);
 }
 
-fn log_line(sh: &Shared, req: &Req, body: Value, status: u16, start_ms: i64, fault: Option<&str>) {
-    let line = request_log::entry(&req.method, &req.path, &req.raw_query, body, status, start_ms, clock::real_now_ms(), fault);
+fn log_line(sh: &Shared, req: &Req, body: Value, status: u16, start_ms: i64, fault: Option<&str>, concurrent: bool) {
+    let mut line = request_log::entry(&req.method, &req.path, &req.raw_query, body, status, start_ms, clock::real_now_ms(), fault);
+    if concurrent {
+        line["concurrentMutation"] = Value::Bool(true);
+    }
     sh.log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
 }

@@ -114,6 +114,7 @@ pub fn summary(lines: &[Value]) -> Value {
         "byMethod": by_method,
         "byStatus": by_status,
         "rateLimited": by_status.get("429").copied().unwrap_or(0),
+        "concurrentMutations": lines.iter().filter(|l| l["concurrentMutation"] == true).count(),
         "firstStartMs": if total > 0 { json!(first) } else { Value::Null },
         "lastEndMs": if total > 0 { json!(last) } else { Value::Null },
     })
