@@ -189,7 +189,7 @@ fn request_log_has_one_redacted_line_per_request() {
     let list = &lines[2];
     assert_eq!(list["method"], "GET");
     assert_eq!(list["path"], "/v1/people/me/connections");
-    assert!(list["query"].as_str().unwrap_or("").contains("pageSize=5"));
+    assert_eq!(list["query"], "personFields=names&pageSize=5", "the query as sent");
     assert_eq!(list["status"], 200);
     assert!(list["startMs"].as_i64().unwrap_or(0) <= list["endMs"].as_i64().unwrap_or(-1));
     for secret in [at.as_str(), rt.as_str(), CLIENT_SECRET, VERIFIER] {

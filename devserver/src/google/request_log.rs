@@ -1,7 +1,7 @@
 //! The request log: one JSON line per request (method, path, query, body, status, start and
 //! end times), with tokens, codes and secrets redacted before anything is stored.
 
-use super::http::{encode_form, parse_form};
+use super::http::percent_decode;
 use serde_json::{json, Value};
 
 /// Names whose values are secrets wherever they appear (query, form or JSON body).
@@ -16,13 +16,19 @@ fn is_secret(name: &str) -> bool {
     SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
-/// Redacts secret values in `a=1&b=2` text.
+/// Redacts secret values in `a=1&b=2` text, keeping every other pair exactly as sent.
 pub fn redact_form(text: &str) -> String {
-    let pairs = parse_form(text);
-    let owned: Vec<(String, String)> =
-        pairs.into_iter().map(|(k, v)| if is_secret(&k) { (k, REDACTED.to_string()) } else { (k, v) }).collect();
-    let refs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    encode_form(&refs)
+    text.split('&')
+        .map(|pair| {
+            let key = pair.split_once('=').map(|(k, _)| k).unwrap_or(pair);
+            if is_secret(&percent_decode(key, true)) {
+                format!("{key}={REDACTED}")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn redact_json(v: &mut Value) {
