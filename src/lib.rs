@@ -10,6 +10,7 @@
 pub mod crm;
 pub mod engine;
 pub mod providers;
+pub mod runner;
 pub mod error;
 pub mod host;
 pub mod manifest;
