@@ -226,3 +226,22 @@ fn the_consent_form_round_trips_state_and_pkce_exactly_as_a_browser_submits_it()
     assert_eq!(t.status, 200, "{}", t.body);
     assert!(t.json()["scope"].as_str().unwrap_or("").contains("userinfo.email"));
 }
+
+#[test]
+fn a_second_offline_consent_gets_a_refresh_token_only_with_prompt_consent() {
+    let emu = start_demo();
+    let first = tokens(emu.url(), CONTACTS, true);
+    assert!(first["refresh_token"].as_str().is_some());
+    let again = tokens(emu.url(), CONTACTS, true);
+    assert!(again.get("refresh_token").is_none(), "already granted: Google sends no new refresh token");
+    let c = Client::new(emu.url());
+    let r = c.form(
+        "/o/oauth2/v2/auth/consent",
+        &[("client_id", CLIENT_ID), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", CONTACTS), ("access_type", "offline"),
+          ("prompt", "consent"), ("account", DEMO), ("decision", "allow")],
+    );
+    let code = param(&location_params(r.header("Location").unwrap_or("")), "code").expect("code");
+    let t = c.form("/token", &[("grant_type", "authorization_code"), ("code", &code), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET), ("redirect_uri", REDIRECT)]);
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert!(t.json()["refresh_token"].as_str().is_some(), "prompt=consent forces a new one");
+}

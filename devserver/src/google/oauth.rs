@@ -71,6 +71,7 @@ struct AuthRequest {
     challenge_method: Option<String>,
     access_type: String,
     login_hint: Option<String>,
+    prompt: Option<String>,
 }
 
 impl AuthRequest {
@@ -86,6 +87,7 @@ impl AuthRequest {
             challenge_method: get("code_challenge_method").filter(|s| !s.is_empty()),
             access_type: get("access_type").unwrap_or_else(|| "online".into()),
             login_hint: get("login_hint").filter(|s| !s.is_empty()).or_else(|| get("account")),
+            prompt: get("prompt").filter(|s| !s.is_empty()),
         }
     }
 
@@ -152,6 +154,9 @@ impl AuthRequest {
         }
         if let Some(m) = &self.challenge_method {
             add("code_challenge_method", m);
+        }
+        if let Some(p) = &self.prompt {
+            add("prompt", p);
         }
         out
     }
@@ -262,6 +267,7 @@ pub fn consent(sh: &Shared, req: &Req) -> Resp {
                 redirect_uri: ar.redirect_uri.clone(),
                 challenge: ar.challenge.clone().map(|c| (ar.challenge_method.clone().unwrap_or_else(|| "plain".into()), c)),
                 offline: ar.access_type == "offline",
+                force_consent: ar.prompt.as_deref().is_some_and(|p| p.split(' ').any(|p| p == "consent")),
                 expires_ms: now + CODE_TTL_MS,
             },
         );
@@ -367,7 +373,15 @@ pub fn token_endpoint(sh: &Shared, req: &Req) -> Resp {
             st.grants.insert(grant_id, Grant { client_id: client.client_id.clone(), email: ac.email.clone(), scopes: ac.scopes.clone(), created_ms: now, revoked: false });
             let (access, expires_in) = issue_access(&mut st, grant_id, now);
             let mut out = json!({"access_token": access, "expires_in": expires_in, "scope": ac.scopes.join(" "), "token_type": "Bearer"});
-            if ac.offline {
+            // Google returns a refresh token on the first offline consent of a user to a client,
+            // and again only when the consent screen was forced with prompt=consent.
+            let has_live_refresh = {
+                let grants = &st.grants;
+                st.refresh_tokens.values().any(|r| {
+                    grants.get(&r.grant).is_some_and(|g| !g.revoked && g.email == ac.email && g.client_id == client.client_id)
+                })
+            };
+            if ac.offline && (ac.force_consent || !has_live_refresh) {
                 let rt = format!("1//0g{}", token(40));
                 // Beyond the per-client limit, the oldest refresh token of this user dies silently.
                 let max = st.config.max_refresh_tokens_per_client.max(1);

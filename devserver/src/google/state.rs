@@ -256,6 +256,8 @@ pub struct AuthCode {
     pub redirect_uri: String,
     pub challenge: Option<(String, String)>,
     pub offline: bool,
+    /// The consent screen was forced (`prompt=consent`): a new refresh token is issued.
+    pub force_consent: bool,
     pub expires_ms: i64,
 }
 
