@@ -178,3 +178,31 @@ fn the_response_validator_itself_rejects_what_does_not_fit() {
     assert!(d.validate("ListConnectionsResponse", &json!({"totalPeople": "many"})).is_err());
     assert!(d.validate("Source", &json!({"type": "NOT_A_TYPE"})).is_err());
 }
+
+#[test]
+fn every_api_error_uses_googles_envelope_with_matching_code_and_status() {
+    let emu = start_demo();
+    let c = api(&emu);
+    let anon = Client::new(emu.url());
+    let cases: Vec<Res> = vec![
+        anon.get("/v1/people/me/connections?personFields=names"),
+        c.get("/v1/people/me/connections"),
+        c.get("/v1/people/me/connections?personFields=names&foo=1"),
+        c.get("/v1/people/c1?personFields=names"),
+        c.delete("/v1/people/c1:deleteContact"),
+        c.get("/v1/people:nothing"),
+        c.post("/v1/contactGroups", &json!({"contactGroup": {"name": "Clients"}})),
+        c.get("/v1/otherContacts?readMask=names"),
+        c.get("/v1/people/me/connections?personFields=names&syncToken=zzz"),
+    ];
+    let known = ["INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND", "ALREADY_EXISTS", "UNAUTHENTICATED", "PERMISSION_DENIED", "UNIMPLEMENTED", "RESOURCE_EXHAUSTED"];
+    for r in &cases {
+        let v = r.json();
+        let e = &v["error"];
+        assert_eq!(e["code"].as_u64(), Some(r.status as u64), "{v}");
+        assert!(known.contains(&e["status"].as_str().unwrap_or("")), "{v}");
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+        assert_eq!(v.as_object().map(|o| o.len()), Some(1), "only the error key: {v}");
+        assert!(r.header("Content-Type").unwrap_or("").starts_with("application/json"));
+    }
+}
