@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod driver;
+
 use contact_sync::providers::carddav::{CardDavError, Fetch, HttpRequest, HttpResponse};
 
 /// The Radicale installed by scripts/setup.sh from requirements-test.txt.

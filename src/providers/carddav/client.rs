@@ -108,6 +108,11 @@ impl<F: Fetch> CardDavClient<F> {
         Self { fetch, authorization: format!("Basic {token}"), requests: Cell::new(0) }
     }
 
+    /// The transport (tests reach their instrumented fetch through it).
+    pub fn fetch(&self) -> &F {
+        &self.fetch
+    }
+
     /// HTTP requests sent so far (redirect hops included).
     pub fn request_count(&self) -> u64 {
         self.requests.get()
