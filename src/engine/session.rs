@@ -8,9 +8,9 @@
 //!    [`handle_crm_page`](SyncSession::handle_crm_page) /
 //!    [`handle_remote_page`](SyncSession::handle_remote_page) with [`Listing::Full`] (no
 //!    cursor, or the cursor expired) or [`Listing::Incremental`], then
-//!    [`handle_crm_listing_complete`](SyncSession::handle_crm_listing_complete) /
-//!    [`handle_remote_listing_complete`](SyncSession::handle_remote_listing_complete) with
-//!    the next cursor, or `handle_*_listing_failed` (a failed listing is never deletions).
+//!    [`handle_crm_listing_done`](SyncSession::handle_crm_listing_done) /
+//!    [`handle_remote_listing_done`](SyncSession::handle_remote_listing_done) with
+//!    the next cursor and the listing kind, or `handle_*_listing_failed` (a failed listing is never deletions).
 //! 3. While [`poll_fetch`](SyncSession::poll_fetch) names ids, fetch them and feed them with
 //!    [`Listing::Fetched`] pages and `handle_*_missing` for ids that are gone.
 //! 4. [`plan`](SyncSession::plan): the writes of this round, or an error (a guard).
@@ -36,9 +36,9 @@
 //! let mut fields = serde_json::Map::new();
 //! fields.insert("firstName".into(), "Ada".into());
 //! s.handle_crm_page(vec![CrmContact { id: "c1".into(), version: 1, updated_at: "2025-01-01T00:00:00Z".into(), deleted: false, fields, lists: vec![], tags: vec![] }], Listing::Full);
-//! s.handle_crm_listing_complete("crm-cursor-1");
+//! s.handle_crm_listing_done("crm-cursor-1", Listing::Full);
 //! s.handle_remote_page(vec![], Listing::Full);
-//! s.handle_remote_listing_complete("sync-token-1");
+//! s.handle_remote_listing_done("sync-token-1", Listing::Full);
 //! let plan = s.plan().unwrap();
 //! assert_eq!(plan.writes.len(), 1);
 //! let WriteOp::RemoteCreate { record, .. } = &plan.writes[0].op else { panic!() };
@@ -166,6 +166,9 @@ pub struct SyncSession {
     summary: PlanSummary,
     journal: Journal,
     errors: Vec<EngineError>,
+    /// A plan failed (guard, failed listing): the cursors must not move past what was
+    /// not acted on.
+    aborted: bool,
 }
 
 fn display_name_crm(c: &CrmContact) -> String {
@@ -274,6 +277,7 @@ impl SyncSession {
             summary: PlanSummary::default(),
             journal: Journal::default(),
             errors: Vec::new(),
+            aborted: false,
         })
     }
 
@@ -295,7 +299,19 @@ impl SyncSession {
 
     /// The CRM listing is complete; `next_cursor` is stored once this run's writes are all
     /// resolved.
+    /// Prefer [`handle_crm_listing_done`](Self::handle_crm_listing_done): this one cannot
+    /// tell a full listing that delivered no page at all from an empty incremental one.
     pub fn handle_crm_listing_complete(&mut self, next_cursor: &str) {
+        self.handle_crm_listing_done(next_cursor, Listing::Incremental);
+    }
+
+    /// The CRM listing is complete. `listing` says what kind of listing it was: a full
+    /// listing that delivered no page at all is an empty side (the guard's case), not
+    /// "no news".
+    pub fn handle_crm_listing_done(&mut self, next_cursor: &str, listing: Listing) {
+        if listing == Listing::Full {
+            self.crm_listing.full = true;
+        }
         self.crm_listing.complete = true;
         self.crm_listing.cursor = Some(next_cursor.to_string());
     }
@@ -330,7 +346,18 @@ impl SyncSession {
     }
 
     /// The remote listing is complete.
+    /// Prefer [`handle_remote_listing_done`](Self::handle_remote_listing_done) (see
+    /// [`handle_crm_listing_complete`](Self::handle_crm_listing_complete)).
     pub fn handle_remote_listing_complete(&mut self, next_cursor: &str) {
+        self.handle_remote_listing_done(next_cursor, Listing::Incremental);
+    }
+
+    /// The remote listing is complete; `listing` as for
+    /// [`handle_crm_listing_done`](Self::handle_crm_listing_done).
+    pub fn handle_remote_listing_done(&mut self, next_cursor: &str, listing: Listing) {
+        if listing == Listing::Full {
+            self.remote_listing.full = true;
+        }
         self.remote_listing.complete = true;
         self.remote_listing.cursor = Some(next_cursor.to_string());
     }
@@ -548,6 +575,14 @@ impl SyncSession {
     /// (`GUARD_TRIPPED`), or writes of the previous round not reported yet (`INTERNAL`).
     /// Nothing in the state changes when it fails.
     pub fn plan(&mut self) -> Result<SyncPlan, EngineError> {
+        let planned = self.plan_round();
+        if planned.is_err() {
+            self.aborted = true;
+        }
+        planned
+    }
+
+    fn plan_round(&mut self) -> Result<SyncPlan, EngineError> {
         if let Some(e) = self.crm_listing.failed.clone().or_else(|| self.remote_listing.failed.clone()) {
             return Err(e);
         }
@@ -586,6 +621,30 @@ impl SyncSession {
         }
         let remote_id_of = |link: &Link| moved.get(&link.remote_id).cloned().unwrap_or_else(|| link.remote_id.clone());
 
+        // Copies made by a write whose confirmation was lost (a crash): a remote record
+        // carrying the CRM id of a pair whose remote copy is gone, or a CRM contact matching
+        // a pending-create intent for a pair whose CRM contact is gone. They take over the
+        // link instead of being created again (invariant 7).
+        let mut carried: BTreeMap<String, String> = BTreeMap::new();
+        for r in self.remote.values() {
+            if let Some(cid) = r.crm_id.as_ref() {
+                if self.state.crm_of(&r.id).is_none() && !moved.values().any(|v| *v == r.id) {
+                    carried.entry(cid.clone()).or_insert_with(|| r.id.clone());
+                }
+            }
+        }
+        let mut recreated_crm: BTreeMap<String, String> = BTreeMap::new();
+        for p in &self.state.pending {
+            if let PendingCreate::Crm { remote_id, fingerprint } = p {
+                if let Some(c) = self.crm.values().find(|c| !self.state.links.contains_key(&c.id) && self.fingerprint(c) == *fingerprint) {
+                    recreated_crm.entry(remote_id.clone()).or_insert_with(|| c.id.clone());
+                }
+            }
+        }
+        let mut new_links: Vec<(String, String)> = Vec::new();
+        let mut claimed_crm: BTreeSet<String> = BTreeSet::new();
+        let mut claimed_remote: BTreeSet<String> = BTreeSet::new();
+
         // Linked pairs.
         let links: Vec<(String, Link)> = self.state.links.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut linked_remote: BTreeSet<String> = BTreeSet::new();
@@ -599,6 +658,24 @@ impl SyncSession {
             let r = self.remote.get(&rid);
             let cg = self.crm_gone(crm_id);
             let rg = self.remote_gone(&rid);
+            if rg && !cg {
+                if let Some(r2) = carried.get(crm_id).filter(|r2| **r2 != rid && self.remote.contains_key(*r2)) {
+                    deferred.push(Deferred::Unlink(crm_id.clone()));
+                    new_links.push((crm_id.clone(), r2.clone()));
+                    claimed_remote.insert(r2.clone());
+                    summary.counts.linked_by_id += 1;
+                    continue;
+                }
+            }
+            if cg && !rg {
+                if let Some(c2) = recreated_crm.get(&rid).filter(|c2| self.crm.contains_key(*c2)) {
+                    deferred.push(Deferred::Unlink(crm_id.clone()));
+                    new_links.push((c2.clone(), rid.clone()));
+                    claimed_crm.insert(c2.clone());
+                    summary.counts.linked_by_id += 1;
+                    continue;
+                }
+            }
             match (cg, rg) {
                 (true, true) => deferred.push(Deferred::Unlink(crm_id.clone())),
                 (true, false) => {
@@ -692,14 +769,13 @@ impl SyncSession {
 
         // Unlinked contacts: CRM id carried on the remote copy, pending creates, e-mail, phone.
         let mut unlinked_crm: BTreeSet<String> =
-            self.crm.keys().filter(|id| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id)).cloned().collect();
+            self.crm.keys().filter(|id| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id) && !claimed_crm.contains(*id)).cloned().collect();
         let mut unlinked_remote: BTreeSet<String> = self
             .remote
             .keys()
-            .filter(|id| !linked_remote.contains(*id) && self.state.crm_of(id).is_none() && !self.state.retired_remote.contains(*id) && !self.failed_remote.contains(*id))
+            .filter(|id| !linked_remote.contains(*id) && !claimed_remote.contains(*id) && self.state.crm_of(id).is_none() && !self.state.retired_remote.contains(*id) && !self.failed_remote.contains(*id))
             .cloned()
             .collect();
-        let mut new_links: Vec<(String, String)> = Vec::new();
         for rid in unlinked_remote.clone() {
             let Some(r) = self.remote.get(&rid) else { continue };
             let Some(cid) = r.crm_id.as_ref().filter(|c| !c.is_empty()) else { continue };
@@ -1228,7 +1304,7 @@ impl SyncSession {
                 }
             }
         }
-        if !unresolved {
+        if !unresolved && !self.aborted {
             if self.crm_listing.complete && self.crm_listing.failed.is_none() {
                 s.crm_cursor = self.crm_listing.cursor.clone();
             }
