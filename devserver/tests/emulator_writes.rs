@@ -217,3 +217,25 @@ fn get_people_me_returns_the_account_profile() {
     assert_eq!(v["emailAddresses"][0]["value"], DEMO);
     assert_eq!(v["names"][0]["displayName"], "Démo Utilisateur");
 }
+
+#[test]
+fn client_data_is_private_to_the_app_that_wrote_it() {
+    let emu = start_demo();
+    let a = api(&emu);
+    admin(&emu).post("/__admin/clients", &json!({"clientId": "other-app", "clientSecret": "o-secret", "name": "Other app"}));
+    let r = consent(emu.url(), "other-app", DEMO, CONTACTS, false, "allow");
+    let code = param(&location_params(r.header("Location").unwrap_or("")), "code").expect("code");
+    let t = Client::new(emu.url()).form("/token", &[("grant_type", "authorization_code"), ("code", &code), ("client_id", "other-app"), ("client_secret", "o-secret"), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    let b = Client::with_token(emu.url(), t.json()["access_token"].as_str().unwrap_or(""));
+
+    let p = create(&a, &json!({"names": [{"givenName": "Priv"}], "clientData": [{"key": "crmId", "value": "A-1"}]}));
+    let rn = p["resourceName"].as_str().unwrap_or("").to_string();
+    let seen_by_b = b.get(&format!("/v1/{rn}?personFields=names,clientData")).json();
+    assert!(seen_by_b.get("clientData").is_none(), "another app does not see it: {seen_by_b}");
+    let seen_by_a = a.get(&format!("/v1/{rn}?personFields=clientData")).json();
+    assert_eq!(seen_by_a["clientData"][0]["value"], "A-1");
+    // B writes its own; A still sees only A's.
+    let r = b.json("PATCH", &format!("/v1/{rn}:updateContact?updatePersonFields=clientData&personFields=clientData"), &json!({"etag": seen_by_b["etag"], "clientData": [{"key": "bId", "value": "B-9"}]}));
+    assert_eq!(r.json()["clientData"][0]["value"], "B-9");
+    assert_eq!(a.get(&format!("/v1/{rn}?personFields=clientData")).json()["clientData"], json!([{"key": "crmId", "value": "A-1", "metadata": {"source": {"type": "CONTACT", "id": p["metadata"]["sources"][0]["id"]}}}]));
+}

@@ -43,7 +43,7 @@ fn all_fields() -> Vec<String> {
 
 /// The raw view of a contact: the API rendering plus bookkeeping.
 fn raw_contact(c: &Contact, acct: &Account) -> Value {
-    let mut v = render(c, acct, &all_fields(), true);
+    let mut v = render(c, acct, &all_fields(), true, "*");
     v["emulator"] = json!({
         "deleted": c.deleted,
         "seq": c.seq,
@@ -51,6 +51,7 @@ fn raw_contact(c: &Contact, acct: &Account) -> Value {
         "visibleInDeltasAtMs": c.visible_ms,
         "memberships": c.memberships,
         "previousResourceNames": c.previous_resource_names,
+        "clientDataByApp": c.client_data,
     });
     v
 }
@@ -217,7 +218,7 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
                 let delay = st.config.propagation_delay_ms;
                 let acct = st.account_mut(email).ok_or_else(|| account_missing(email))?;
                 let groups = inc.memberships.filter(|m| !m.is_empty()).unwrap_or_else(|| BTreeSet::from(["myContacts".to_string()]));
-                acct.insert_contact(id, inc.fields, groups, now, delay);
+                acct.insert_contact(id, inc.fields, groups, "*", now, delay);
                 names.push(format!("people/c{id}"));
             }
             names.extend(seed::generate_contacts(&mut st, email, b.generate, now));
@@ -264,6 +265,9 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
                 for k in keys.iter().filter(|k| k.as_str() != "etag" && k.as_str() != "resourceName") {
                     if k == "memberships" {
                         c.memberships = inc.memberships.clone().unwrap_or_default();
+                    } else if k == "clientData" {
+                        let items = inc.fields.get("clientData").and_then(Value::as_array).cloned().unwrap_or_default();
+                        c.client_data.insert("*".into(), items);
                     } else if let Some(v) = inc.fields.get(k) {
                         c.fields.insert(k.clone(), v.clone());
                     } else {
@@ -296,6 +300,9 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
             let mut fields = survivor.fields.clone();
             for (k, v) in &merged.fields {
                 let Some(items) = v.as_array() else { continue };
+                if k == "clientData" {
+                    continue;
+                }
                 let singleton = super::person::SINGLETONS.contains(&k.as_str());
                 let entry = fields.entry(k.clone()).or_insert_with(|| json!([]));
                 if let Some(arr) = entry.as_array_mut() {
@@ -309,6 +316,9 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
             if let Some(c) = acct.contacts.get_mut(&survivor.id) {
                 c.fields = fields;
                 c.memberships.extend(merged.memberships.iter().cloned());
+                for (app, items) in &merged.client_data {
+                    c.client_data.entry(app.clone()).or_default().extend(items.iter().cloned());
+                }
                 c.previous_resource_names.push(merged.resource_name());
                 c.previous_resource_names.extend(merged.previous_resource_names.iter().cloned());
             }

@@ -24,6 +24,8 @@ pub const NOT_IMPLEMENTED: &[(&str, &str)] = &[
 pub struct Ctx<'a> {
     pub st: &'a mut State,
     pub email: String,
+    /// The OAuth client of the access token (clientData is private to it).
+    pub client_id: String,
     pub now: i64,
     pub req: &'a Req,
     pub vars: BTreeMap<String, String>,
@@ -139,7 +141,7 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Value> {
     let costs = cost_of(&method.id, full_first, &st.config.quota);
     let quota_cfg = st.config.quota.clone();
     st.quota.charge(&grant.email, &costs, &quota_cfg, now)?;
-    let mut ctx = Ctx { st, email: grant.email.clone(), now, req, vars, body, method };
+    let mut ctx = Ctx { st, email: grant.email.clone(), client_id: grant.client_id.clone(), now, req, vars, body, method };
     dispatch(&mut ctx)
 }
 

@@ -99,6 +99,7 @@ pub fn list(ctx: &mut Ctx) -> ApiResult<Value> {
         _ => None,
     };
     let now = ctx.now;
+    let app = ctx.client_id.clone();
     let acct = ctx.acct()?;
     let cutoff = resumed.as_ref().map(|r| r.cutoff).unwrap_or_else(|| acct.visible_cutoff(now));
     let chain_start = resumed
@@ -140,7 +141,7 @@ pub fn list(ctx: &mut Ctx) -> ApiResult<Value> {
     let page: Vec<&super::state::Contact> = remaining.iter().take(size).copied().collect();
     let more = remaining.len() > page.len();
     let with_previous = base.is_some();
-    let rendered: Vec<Value> = page.iter().map(|c| render(c, acct, &mask, with_previous)).collect();
+    let rendered: Vec<Value> = page.iter().map(|c| render(c, acct, &mask, with_previous, &app)).collect();
     let last_seq = page.last().map(|c| c.seq).unwrap_or(after_seq);
     let page_len = page.len();
 

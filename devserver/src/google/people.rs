@@ -55,7 +55,7 @@ pub fn get(ctx: &mut Ctx) -> ApiResult<Value> {
         return Ok(self_profile(acct, &mask));
     }
     let c = acct.live(&name).ok_or_else(ApiError::not_found)?;
-    Ok(render(c, acct, &mask, false))
+    Ok(render(c, acct, &mask, false, &ctx.client_id))
 }
 
 pub fn batch_get(ctx: &mut Ctx) -> ApiResult<Value> {
@@ -76,7 +76,7 @@ pub fn batch_get(ctx: &mut Ctx) -> ApiResult<Value> {
                 return json!({"requestedResourceName": n, "httpStatusCode": 200, "person": self_profile(acct, &mask), "status": {}});
             }
             match acct.live(n) {
-                Some(c) => json!({"requestedResourceName": n, "httpStatusCode": 200, "person": render(c, acct, &mask, false), "status": {}}),
+                Some(c) => json!({"requestedResourceName": n, "httpStatusCode": 200, "person": render(c, acct, &mask, false, &ctx.client_id), "status": {}}),
                 None => json!({"requestedResourceName": n, "httpStatusCode": 404, "status": ApiError::not_found().item_status()}),
             }
         })
@@ -88,12 +88,13 @@ pub fn batch_get(ctx: &mut Ctx) -> ApiResult<Value> {
 fn create_one(ctx: &mut Ctx, inc: Incoming) -> ApiResult<u64> {
     let id = ctx.st.new_contact_id();
     let (now, delay) = (ctx.now, ctx.delay());
+    let app = ctx.client_id.clone();
     let acct = ctx.acct_mut()?;
     let memberships = match inc.memberships {
         Some(m) if !m.is_empty() => m,
         _ => BTreeSet::from(["myContacts".to_string()]),
     };
-    Ok(acct.insert_contact(id, inc.fields, memberships, now, delay))
+    Ok(acct.insert_contact(id, inc.fields, memberships, &app, now, delay))
 }
 
 pub fn create(ctx: &mut Ctx) -> ApiResult<Value> {
@@ -103,7 +104,7 @@ pub fn create(ctx: &mut Ctx) -> ApiResult<Value> {
     let id = create_one(ctx, inc)?;
     let acct = ctx.acct()?;
     let c = acct.contacts.get(&id).ok_or_else(ApiError::not_found)?;
-    Ok(render(c, acct, &mask, false))
+    Ok(render(c, acct, &mask, false, &ctx.client_id))
 }
 
 /// Checks that `name` exists and that the etag is current; returns the contact id.
@@ -125,11 +126,17 @@ fn check_update(acct: &mut Account, name: &str, inc: &Incoming) -> ApiResult<u64
 }
 
 /// Applies `mask`: listed fields replaced, absent or empty ones cleared. The caller touches.
-fn write_update(acct: &mut Account, id: u64, inc: Incoming, mask: &[String]) {
+fn write_update(acct: &mut Account, id: u64, inc: Incoming, mask: &[String], app: &str) {
     let Some(c) = acct.contacts.get_mut(&id) else { return };
     for field in mask {
         if field == "memberships" {
             c.memberships = inc.memberships.clone().unwrap_or_default();
+            continue;
+        }
+        if field == "clientData" {
+            // Private to the app: an empty list hides seeded data from it too.
+            let items = inc.fields.get("clientData").and_then(Value::as_array).cloned().unwrap_or_default();
+            c.client_data.insert(app.to_string(), items);
             continue;
         }
         match inc.fields.get(field.as_str()) {
@@ -155,13 +162,14 @@ pub fn update(ctx: &mut Ctx) -> ApiResult<Value> {
     }
     let inc = incoming(&body, ctx.acct()?)?;
     let (now, delay) = (ctx.now, ctx.delay());
+    let app = ctx.client_id.clone();
     let acct = ctx.acct_mut()?;
     let id = check_update(acct, &name, &inc)?;
-    write_update(acct, id, inc, &update_mask);
+    write_update(acct, id, inc, &update_mask, &app);
     acct.touch(id, now, delay);
     let acct = ctx.acct()?;
     let c = acct.contacts.get(&id).ok_or_else(ApiError::not_found)?;
-    Ok(render(c, acct, &read_mask, false))
+    Ok(render(c, acct, &read_mask, false, &ctx.client_id))
 }
 
 pub fn delete(ctx: &mut Ctx) -> ApiResult<Value> {
@@ -221,7 +229,7 @@ pub fn batch_create(ctx: &mut Ctx) -> ApiResult<Value> {
     let created: Vec<Value> = ids
         .iter()
         .filter_map(|id| acct.contacts.get(id))
-        .map(|c| json!({"httpStatusCode": 200, "person": render(c, acct, &read_mask, false), "status": {}}))
+        .map(|c| json!({"httpStatusCode": 200, "person": render(c, acct, &read_mask, false, &ctx.client_id), "status": {}}))
         .collect();
     Ok(json!({ "createdPeople": created }))
 }
@@ -260,9 +268,10 @@ pub fn batch_update(ctx: &mut Ctx) -> ApiResult<Value> {
         return Err(batch_error("BatchUpdateContactsErrorDetails", errors, &f));
     }
     let mut ids = BTreeMap::new();
+    let app = ctx.client_id.clone();
     let acct = ctx.acct_mut()?;
     for (name, id, inc) in ready {
-        write_update(acct, id, inc, &update_mask);
+        write_update(acct, id, inc, &update_mask, &app);
         acct.touch(id, now, delay);
         ids.insert(name, id);
     }
@@ -272,7 +281,7 @@ pub fn batch_update(ctx: &mut Ctx) -> ApiResult<Value> {
         if let Some(c) = acct.contacts.get(id) {
             result.insert(
                 name.clone(),
-                json!({"requestedResourceName": name, "httpStatusCode": 200, "person": render(c, acct, &read_mask, false), "status": {}}),
+                json!({"requestedResourceName": name, "httpStatusCode": 200, "person": render(c, acct, &read_mask, false, &ctx.client_id), "status": {}}),
             );
         }
     }
@@ -334,7 +343,7 @@ pub fn update_photo(ctx: &mut Ctx) -> ApiResult<Value> {
     acct.touch(id, now, delay);
     let acct = ctx.acct()?;
     let c = acct.contacts.get(&id).ok_or_else(ApiError::not_found)?;
-    Ok(json!({ "person": render(c, acct, &mask, false) }))
+    Ok(json!({ "person": render(c, acct, &mask, false, &ctx.client_id) }))
 }
 
 pub fn delete_photo(ctx: &mut Ctx) -> ApiResult<Value> {
@@ -353,7 +362,7 @@ pub fn delete_photo(ctx: &mut Ctx) -> ApiResult<Value> {
     acct.touch(id, now, delay);
     let acct = ctx.acct()?;
     match (mask, acct.contacts.get(&id)) {
-        (Some(m), Some(c)) => Ok(json!({ "person": render(c, acct, &m, false) })),
+        (Some(m), Some(c)) => Ok(json!({ "person": render(c, acct, &m, false, &ctx.client_id) })),
         _ => Ok(json!({})),
     }
 }
@@ -385,7 +394,7 @@ pub fn search(ctx: &mut Ctx) -> ApiResult<Value> {
             search_text(c).iter().any(|t| t.starts_with(&query) || t.split([' ', '@', '.', '-']).any(|w| w.starts_with(&query)))
         })
         .take(size)
-        .map(|c| json!({"person": render(c, acct, &mask, false)}))
+        .map(|c| json!({"person": render(c, acct, &mask, false, &ctx.client_id)}))
         .collect();
     if results.is_empty() {
         return Ok(json!({}));

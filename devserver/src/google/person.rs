@@ -174,7 +174,8 @@ fn display_names(name: &Map<String, Value>) -> (String, String) {
 }
 
 /// Renders a contact for the API with the given field mask.
-pub fn render(c: &Contact, account: &Account, mask: &[String], with_previous: bool) -> Value {
+/// `app` is the calling OAuth client: it sees only its own `clientData` (or seeded data).
+pub fn render(c: &Contact, account: &Account, mask: &[String], with_previous: bool, app: &str) -> Value {
     let source = json!({"type": "CONTACT", "id": c.source_id()});
     let mut out = Map::new();
     out.insert("resourceName".into(), json!(c.resource_name()));
@@ -197,6 +198,21 @@ pub fn render(c: &Contact, account: &Account, mask: &[String], with_previous: bo
     for field in mask {
         match field.as_str() {
             "metadata" => {}
+            "clientData" => {
+                let items = c.client_data.get(app).or_else(|| c.client_data.get("*")).cloned().unwrap_or_default();
+                let rendered: Vec<Value> = items
+                    .into_iter()
+                    .map(|mut item| {
+                        if let Some(o) = item.as_object_mut() {
+                            o.insert("metadata".into(), json!({"source": source}));
+                        }
+                        item
+                    })
+                    .collect();
+                if !rendered.is_empty() {
+                    out.insert("clientData".into(), Value::Array(rendered));
+                }
+            }
             "memberships" => {
                 let items: Vec<Value> = c
                     .memberships

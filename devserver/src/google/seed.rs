@@ -103,7 +103,7 @@ pub fn generate_contacts(st: &mut State, email: &str, n: usize, now: i64) -> Vec
         let id = st.new_contact_id();
         // Seeded contacts exist "before" any client syncs: no propagation delay.
         if let Some(acct) = st.account_mut(email) {
-            acct.insert_contact(id, person, BTreeSet::from(["myContacts".to_string()]), now, 0);
+            acct.insert_contact(id, person, BTreeSet::from(["myContacts".to_string()]), "*", now, 0);
             out.push(format!("people/c{id}"));
         }
     }
@@ -152,7 +152,7 @@ pub fn apply(st: &mut State, config: &EmulatorConfig, now: i64) {
             groups.insert("starred".into());
         }
         if let Some(acct) = st.account_mut(DEMO_EMAIL) {
-            acct.insert_contact(id, person, groups, now, 0);
+            acct.insert_contact(id, person, groups, "*", now, 0);
         }
     }
     if config.generated_contacts > 0 {

@@ -61,6 +61,9 @@ pub struct Contact {
     pub previous_resource_names: Vec<String>,
     /// Photo URL when a photo was uploaded.
     pub photo_url: Option<String>,
+    /// `clientData` per OAuth client id: private to the app that wrote it. `"*"` holds data
+    /// seeded through the admin API, shown to apps that wrote none of their own.
+    pub client_data: BTreeMap<String, Vec<Value>>,
 }
 
 impl Contact {
@@ -190,7 +193,12 @@ impl Account {
     }
 
     /// Creates a contact from sanitized fields; returns its id.
-    pub fn insert_contact(&mut self, id: u64, fields: Map<String, Value>, memberships: BTreeSet<String>, now: i64, delay_ms: u64) -> u64 {
+    /// `app` is the OAuth client id whose private `clientData` the fields carry (`"*"` for seeds).
+    pub fn insert_contact(&mut self, id: u64, mut fields: Map<String, Value>, memberships: BTreeSet<String>, app: &str, now: i64, delay_ms: u64) -> u64 {
+        let mut client_data = BTreeMap::new();
+        if let Some(Value::Array(items)) = fields.remove("clientData") {
+            client_data.insert(app.to_string(), items);
+        }
         self.contacts.insert(
             id,
             Contact {
@@ -205,6 +213,7 @@ impl Account {
                 deleted: false,
                 previous_resource_names: Vec::new(),
                 photo_url: None,
+                client_data,
             },
         );
         self.touch(id, now, delay_ms);
@@ -219,6 +228,7 @@ impl Account {
                 c.fields.clear();
                 c.memberships.clear();
                 c.photo_url = None;
+                c.client_data.clear();
                 self.touch(id, now, delay_ms);
                 true
             }
