@@ -334,7 +334,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
     }
 
     /// Pulls the remote side; a dead cursor restarts as a full listing (once).
-    async fn pull_remote(&mut self, session: &mut SyncSession, cursor: Option<String>) -> bool {
+    async fn pull_remote(&mut self, session: &mut SyncSession, cursor: Option<String>) -> Result<bool, ProviderError> {
         let mut cursor = cursor;
         let mut relisted = false;
         'listing: loop {
@@ -348,7 +348,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                             PageNext::More(token) => page = Some(token),
                             PageNext::Done(sync) => {
                                 session.handle_remote_listing_complete(&sync);
-                                return relisted;
+                                return Ok(relisted);
                             }
                         }
                     }
@@ -364,11 +364,11 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                             "the address book refused a full listing's cursor",
                             "Try again later.",
                         ));
-                        return relisted;
+                        return Ok(relisted);
                     }
                     Err(ListError::Failed(e)) => {
                         session.handle_remote_listing_failed(from_provider(&e));
-                        return relisted;
+                        return Err(e);
                     }
                 }
             }
@@ -548,7 +548,15 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             }
         };
         self.pull_crm(&mut session, crm_cursor).await;
-        let relisted = self.pull_remote(&mut session, remote_cursor).await;
+        let relisted = match self.pull_remote(&mut session, remote_cursor).await {
+            Ok(relisted) => relisted,
+            // A failed listing is never read as deletions: the run stops before planning.
+            Err(e) => {
+                let mut report = self.empty_report(&spoke_id, options, "failed");
+                report.errors.push(report_error(&from_provider(&e)));
+                return Ok((report, Journal::default()));
+            }
+        };
         self.fetch_requested(&mut session).await;
 
         let mut summary = PlanSummary::default();
