@@ -41,6 +41,17 @@ fn unknown_client_and_foreign_redirect_uri_get_error_pages_not_redirects() {
 }
 
 #[test]
+fn unknown_authorization_parameters_are_refused() {
+    let emu = start_demo();
+    let r = Client::new(emu.url()).get(&format!(
+        "/o/oauth2/v2/auth?client_id={}&redirect_uri={}&response_type=code&scope={}&approval_prompt=force",
+        enc(CLIENT_ID), enc(REDIRECT), enc(CONTACTS)
+    ));
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Parameter not allowed for this message type: approval_prompt"), "{}", r.body);
+}
+
+#[test]
 fn deny_redirects_with_access_denied_and_state() {
     let emu = start_demo();
     let r = consent(emu.url(), CLIENT_ID, DEMO, CONTACTS, true, "deny");
@@ -142,6 +153,12 @@ fn testing_status_app_refuses_non_test_users_and_expires_refresh_tokens_after_7_
     ));
     assert_eq!(page.status, 403, "the page itself refuses a user not on the test list");
 
+    let tester_page = Client::new(emu.url()).get(&format!(
+        "/o/oauth2/v2/auth?client_id=testing-app&redirect_uri={}&response_type=code&scope={}&login_hint={}",
+        enc(REDIRECT), enc(CONTACTS), enc("tester@example.com")
+    ));
+    assert_eq!(tester_page.status, 200);
+    assert!(tester_page.body.contains("Google hasn't verified this app"));
     let r = consent(emu.url(), "testing-app", "tester@example.com", CONTACTS, true, "allow");
     assert_eq!(r.status, 302);
     let code = param(&location_params(r.header("Location").unwrap_or("")), "code").expect("code");

@@ -26,6 +26,19 @@ const KNOWN_SCOPES: &[(&str, &str)] = &[
 
 const CODE_TTL_MS: i64 = 10 * 60 * 1000;
 
+/// Parameters Google's authorization endpoint accepts; anything else is refused.
+const AUTH_PARAMS: &[&str] = &[
+    "client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method",
+    "access_type", "prompt", "login_hint", "include_granted_scopes", "hd", "nonce", "enable_granular_consent", "authuser",
+];
+
+/// Google's answer to an unknown authorization parameter (an error page, no redirect).
+fn unknown_auth_param(pairs: &[(String, String)], extra: &[&str]) -> Option<Resp> {
+    pairs.iter().find(|(k, _)| !AUTH_PARAMS.contains(&k.as_str()) && !extra.contains(&k.as_str())).map(|(k, _)| {
+        error_page(400, "invalid_request", &format!("Parameter not allowed for this message type: {k}"))
+    })
+}
+
 /// The stylesheet of the consent page (served from the same origin: CSP allows 'self').
 pub const CONSENT_CSS: &str = "body{font-family:system-ui,sans-serif;background:#f0f4f9;margin:0}\
 main{max-width:460px;margin:48px auto;background:#fff;border-radius:24px;padding:36px}\
@@ -179,6 +192,9 @@ fn testing_denied(st: &State, client_id: &str, email: &str) -> Option<Resp> {
 
 /// GET /o/oauth2/v2/auth: the consent page.
 pub fn authorize_page(sh: &Shared, req: &Req) -> Resp {
+    if let Some(resp) = unknown_auth_param(&req.query, &[]) {
+        return resp;
+    }
     let ar = AuthRequest::from_pairs(&req.query);
     let st = sh.lock();
     if let Err(resp) = ar.check(&st) {
@@ -197,6 +213,11 @@ pub fn authorize_page(sh: &Shared, req: &Req) -> Resp {
         }
     }
     let app = st.clients.get(&ar.client_id).map(|c| c.name.clone()).unwrap_or_default();
+    let unverified = if st.clients.get(&ar.client_id).is_some_and(|c| c.testing) {
+        "<p class=\"error\" id=\"unverified\">Google hasn't verified this app. You've been given access to an app that's currently being tested. You should only continue if you know the developer that invited you.</p>"
+    } else {
+        ""
+    };
     let account_html = if let ([(email, name)], true) = (accounts.as_slice(), accounts.len() == 1) {
         format!(
             "<p class=\"account\" id=\"account\">{} &lt;{}&gt;</p><input type=\"hidden\" name=\"account\" value=\"{}\">",
@@ -224,7 +245,7 @@ pub fn authorize_page(sh: &Shared, req: &Req) -> Resp {
         format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in - Google Accounts</title>\
 <link rel=\"stylesheet\" href=\"/o/oauth2/consent.css\"></head><body><main>\
-<h1 id=\"app-name\">{app} wants access to your Google Account</h1>\
+<h1 id=\"app-name\">{app} wants access to your Google Account</h1>{unverified}\
 <form method=\"post\" action=\"/o/oauth2/v2/auth/consent\">{account_html}\
 <p>This will allow <strong>{app}</strong> to:</p><ul id=\"scopes\">{scopes}</ul>{hidden}\
 <p>Make sure you trust {app}. You can remove access at any time in your Google Account.</p>\
@@ -239,6 +260,9 @@ pub fn authorize_page(sh: &Shared, req: &Req) -> Resp {
 /// POST /o/oauth2/v2/auth/consent: the user's decision.
 pub fn consent(sh: &Shared, req: &Req) -> Resp {
     let form = parse_form(&String::from_utf8_lossy(&req.body));
+    if let Some(resp) = unknown_auth_param(&form, &["account", "decision"]) {
+        return resp;
+    }
     let ar = AuthRequest::from_pairs(&form);
     let decision = form.iter().rev().find(|(k, _)| k == "decision").map(|(_, v)| v.as_str()).unwrap_or("");
     let now = sh.clock.now_ms();
