@@ -187,3 +187,23 @@ fn user_edit_through_admin_changes_etag_and_update_time_and_shows_in_delta() {
     assert_eq!(names_of(&delta), vec![rn.to_string()]);
     assert_eq!(delta[0]["phoneNumbers"][0]["canonicalForm"], "+33600000001");
 }
+
+#[test]
+fn name_ordered_listings_page_without_gaps_or_duplicates() {
+    let emu = start_demo();
+    let c = api(&emu);
+    for order in ["FIRST_NAME_ASCENDING", "LAST_NAME_ASCENDING", "LAST_MODIFIED_DESCENDING"] {
+        let (people, _, pages) = list_all(&c, &format!("&sortOrder={order}"), 7);
+        assert_eq!(pages, 4, "{order}");
+        let mut names = names_of(&people);
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 25, "{order}");
+        if order == "FIRST_NAME_ASCENDING" {
+            let given: Vec<String> = people.iter().map(|p| p["names"][0]["givenName"].as_str().unwrap_or("").to_lowercase()).collect();
+            let mut sorted = given.clone();
+            sorted.sort();
+            assert_eq!(given, sorted);
+        }
+    }
+}
