@@ -208,9 +208,10 @@ export function mount(container, options = {}) {
       syncNow: (id) => runSync(id),
       updateProgress: () => updateProgress(root, ctx),
     };
+    // Promise.resolve().then: a method that throws at once still becomes a shown error.
     const [settings, catalogue, lists, tags, devConfig] = await Promise.all([
-      plugin.getSettings().catch((error) => { state.settingsError = error; return null; }),
-      plugin.fieldCatalogue().catch((error) => { state.errors.fields = error; return null; }),
+      Promise.resolve().then(() => plugin.getSettings()).catch((error) => { state.settingsError = error; return null; }),
+      Promise.resolve().then(() => plugin.fieldCatalogue()).catch((error) => { state.errors.fields = error; return null; }),
       quiet(() => host?.crm?.lists?.(), []),
       quiet(() => host?.crm?.tags?.(), []),
       devConfigWanted(options) ? quiet(() => loadDevConfig(options.devConfigUrl ?? "/dev-config.json"), null) : null,
