@@ -81,7 +81,10 @@ fn a_first_sync_with_overlaps_links_by_email_creates_the_rest_and_a_second_run_i
     assert_eq!(host.live_contacts().len(), 5, "Bob and Cid imported, Ann linked");
     let on_server = cards(&server, &book);
     assert_eq!(on_server.len(), 5, "Dee and Eve exported, Ann not duplicated");
-    assert!(on_server.iter().all(|c| c.crm_id.is_some()), "every card carries its CRM id");
+    let ours: Vec<_> = on_server.iter().filter(|c| matches!(c.contact.name.family.as_str(), "Dunn" | "Evans")).collect();
+    assert!(ours.len() == 2 && ours.iter().all(|c| c.crm_id.is_some()), "cards we created carry their CRM id");
+    let imported: Vec<_> = on_server.iter().filter(|c| matches!(c.contact.name.family.as_str(), "Baker" | "Cooper")).collect();
+    assert!(imported.iter().all(|c| c.crm_id.is_none()), "imported cards are not rewritten by default");
     let linked_by_email: u32 = first.summaries.iter().map(|s| s.counts.linked_by_email).sum();
     assert_eq!(linked_by_email, 1);
 
@@ -97,6 +100,25 @@ fn a_first_sync_with_overlaps_links_by_email_creates_the_rest_and_a_second_run_i
     assert_eq!(fourth.writes(), [0; 6]);
     assert_eq!(p.client().request_count() - before_third_end, 1, "one sync-collection REPORT");
     assert!(before > 0);
+}
+
+#[test]
+fn with_stamping_on_every_card_carries_its_crm_id_and_a_lost_state_relinks_without_duplicates() {
+    let Some(server) = radicale_or_skip("with_stamping_on_every_card_carries_its_crm_id") else { return };
+    let (book, host) = overlapping(&server);
+    let mut p = CardDavProvider::new(UreqFetch::new(), USER, PASSWORD, &book).with_crm_id_stamping(true);
+    let mut state = SpokeState::new();
+    run(&host, &mut p, &config(), &mut state);
+    let on_server = cards(&server, &book);
+    assert_eq!(on_server.len(), 5);
+    assert!(on_server.iter().all(|c| c.crm_id.is_some()), "every card carries its CRM id");
+    // The state is lost: a new run links everything again by CRM id, creating nothing.
+    let mut lost = SpokeState::new();
+    let out = run(&host, &mut p, &config(), &mut lost);
+    let linked_by_id: u32 = out.summaries.iter().map(|s| s.counts.linked_by_id).sum();
+    assert_eq!((out.writes()[0], out.writes()[3]), (0, 0), "no create on either side");
+    assert_eq!((host.live_contacts().len(), cards(&server, &book).len()), (5, 5));
+    assert!(linked_by_id == 5 || out.summaries.is_empty(), "{:?}", out.summaries);
 }
 
 #[test]

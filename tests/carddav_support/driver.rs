@@ -50,7 +50,10 @@ fn failed(code: &str, message: String) -> WriteResult {
 /// One run: pull both sides, plan, write, checkpoint. `state` is replaced by the
 /// checkpoint at the end.
 pub fn run<F: Fetch>(host: &MemoryHost, provider: &mut CardDavProvider<F>, cfg: &SyncConfig, state: &mut SpokeState) -> RunOutcome {
-    let mut session = SyncSession::new(cfg.clone(), state.clone()).expect("session");
+    // As the runner does: the engine plans within what the provider can hold.
+    let mut cfg = cfg.clone();
+    cfg.capabilities = provider.capabilities().fields;
+    let mut session = SyncSession::new(cfg, state.clone()).expect("session");
     // CRM side.
     let crm_cursor = state.crm_cursor.clone();
     let mut cursor = crm_cursor.clone();

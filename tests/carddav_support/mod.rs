@@ -155,6 +155,23 @@ impl Radicale {
         assert!(matches!(r.status, 200 | 204), "DELETE {href}: {}", r.status);
     }
 
+    /// HTTP requests Radicale has logged so far (one `<METHOD> request for '…'` line each).
+    pub fn request_count(&self) -> usize {
+        self.log_text().lines().filter(|l| l.contains(" request for '")).count()
+    }
+
+    /// The folder of `alice`'s address book `book` in Radicale's storage.
+    pub fn book_folder(&self, book: &str) -> PathBuf {
+        self.dir.join("collections/collection-root").join(USER).join(book)
+    }
+
+    /// A scratch folder inside the server's temp dir (removed with it).
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::create_dir_all(&p).expect("scratch dir");
+        p
+    }
+
     /// Every `.vcf` name in an address book folder on disk, sorted.
     pub fn stored_names(&self, book: &str) -> Vec<String> {
         let folder = self.dir.join("collections/collection-root").join(USER).join(book);

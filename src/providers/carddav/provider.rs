@@ -81,6 +81,8 @@ pub struct CardDavProvider<F: Fetch> {
     supports_sync: Option<bool>,
     /// Last seen text and etag of each card, by decoded path.
     seen: HashMap<String, (String, String)>,
+    /// Rewrite imported cards just to add `X-CRM-ID` (see [`Self::with_crm_id_stamping`]).
+    stamp_imported: bool,
 }
 
 /// Builds the provider for a spoke from its settings and the password in host secrets.
@@ -116,7 +118,19 @@ impl<F: Fetch> CardDavProvider<F> {
             book_url: url::as_collection(book_url),
             supports_sync: None,
             seen: HashMap::new(),
+            stamp_imported: false,
         }
+    }
+
+    /// Whether cards imported into the CRM are rewritten to carry the new CRM id.
+    ///
+    /// Off by default: cards this spoke creates always carry `X-CRM-ID`, but stamping the
+    /// cards it imports costs one PUT per card (5,000 PUTs after a first import) and
+    /// rewrites cards other people own; after a lost state those re-link by e-mail and
+    /// phone instead. On: the engine stamps them (its `carries_crm_id`).
+    pub fn with_crm_id_stamping(mut self, on: bool) -> Self {
+        self.stamp_imported = on;
+        self
     }
 
     /// The protocol client (request counts, discovery).
@@ -299,7 +313,7 @@ impl<F: Fetch> Provider for CardDavProvider<F> {
                 max_emails: None,
                 max_phones: None,
                 max_addresses: None,
-                carries_crm_id: true,
+                carries_crm_id: self.stamp_imported,
             },
             dead_cursor: "sync-collection refused with 403/409 valid-sync-token (or the ctag changed on servers without it)",
         }
