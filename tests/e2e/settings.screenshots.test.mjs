@@ -8,7 +8,12 @@ import { mkdir, stat } from "node:fs/promises";
 import { startStaticServer, launchChromium, openTab, scenario as hostileScenario, report, ROOT, HOSTILE } from "./settings.support.mjs";
 
 /** The test scenarios with plain names instead of the hostile ones (those are for the tests). */
-const scenario = (...args) => JSON.parse(JSON.stringify(hostileScenario(...args)).replaceAll(JSON.stringify(HOSTILE).slice(1, -1), "Camille Leroy"));
+function scenario(...args) {
+  const s = hostileScenario(...args);
+  s.lists = s.lists.map((l) => (l.name === HOSTILE ? { ...l, name: "Partners" } : l));
+  s.tags = s.tags.map((tag) => (tag === HOSTILE ? "newsletter" : tag));
+  return JSON.parse(JSON.stringify(s).replaceAll(JSON.stringify(HOSTILE).slice(1, -1), "Camille Leroy"));
+}
 
 const OUT = `${ROOT}docs/screenshots/`;
 const enabled = process.env.SCREENSHOTS === "1";
