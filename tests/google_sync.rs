@@ -303,3 +303,53 @@ fn no_token_ever_reaches_storage_logs_journal_urls_or_errors() {
         assert!(urls.iter().all(|u| !u.contains(t.as_str())), "token in a URL");
     }
 }
+
+#[test]
+fn the_connector_methods_connect_preview_sync_and_relink_after_forgotten_links() {
+    use contact_sync::providers::google::connector;
+    let emu = emulator();
+    emu.seed((0..40).map(|i| google_support::person(&format!("G{i}"), "Google", &format!("g{i}@example.org"), None)).collect());
+    let host = RealHost::new(&emu, true);
+    let e = emu.endpoints();
+    let mut v = serde_json::to_value(Settings::default()).unwrap();
+    v["spokes"] = json!([{"id": "g1", "kind": "google", "name": "Work", "allowCreate": true,
+        "clientId": google_support::CLIENT_ID,
+        "endpoints": {"auth": e.auth, "token": e.token, "api": e.api, "revoke": e.revoke}}]);
+    let settings = Settings::from_value(&v).expect("settings with emulator endpoints");
+    let stored = serde_json::to_value(&settings).unwrap();
+    block_on(host.storage_write(&Map::from_iter([("settings".to_string(), stored)]), &[])).unwrap();
+    block_on(host.secret_set("google.g1.clientSecret", CLIENT_SECRET)).unwrap();
+    for i in 0..10 {
+        block_on(host.crm_create(&crm_person(&format!("C{i}"), "Crm", &format!("c{i}@example.org"), None))).unwrap();
+    }
+
+    block_on(connector::connect(&host, "g1", REDIRECT)).expect("connect");
+    block_on(connector::test_connection(&host, "g1")).expect("connection works");
+
+    let preview = block_on(connector::preview(&host, "g1")).unwrap();
+    assert!(preview.dry_run);
+    assert_eq!((preview.counts.remote.created, preview.counts.crm.created), (10, 40), "{preview:?}");
+    assert_eq!(emu.contacts().len(), 40, "a preview writes nothing");
+
+    let cancel = Cell::new(false);
+    let report = block_on(connector::sync(&host, "g1", &RunOptions::default(), &cancel)).unwrap();
+    assert_eq!(report.outcome, "ok", "{report:?}");
+    let spoke = settings.spokes[0].clone();
+    let status = block_on(connector::status(&host, &spoke)).unwrap();
+    assert!(status.connected);
+    assert_eq!(status.linked, 50);
+    assert_eq!(status.last_run.map(|r| r.run_id), Some(report.run_id));
+
+    // Lost state: the next run re-links through the CRM id carried in clientData and
+    // by e-mail; nothing is duplicated on either side.
+    block_on(connector::forget_links(&host, "g1")).unwrap();
+    let again = block_on(connector::sync(&host, "g1", &RunOptions::default(), &cancel)).unwrap();
+    assert_eq!(total_writes(&again) - again.counts.remote.updated, 0, "{again:?}");
+    assert_eq!(google_people(&emu).len(), 50);
+    assert_eq!(crm_people(&host).len(), 50);
+
+    block_on(connector::disconnect(&host, "g1")).unwrap();
+    assert!(!block_on(connector::status(&host, &spoke)).unwrap().connected);
+    let after = block_on(connector::sync(&host, "g1", &RunOptions::default(), &cancel)).unwrap();
+    assert_eq!(after.errors[0].code, contact_sync::error::ErrorCode::NotConnected);
+}

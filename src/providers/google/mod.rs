@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod connector;
 pub mod oauth;
 pub mod pacing;
 pub mod person;
