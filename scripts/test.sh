@@ -36,8 +36,8 @@ stage() {
   fi
 }
 
-stage native cargo test --workspace
-stage wasm cargo test -p contact-sync --target wasm32-unknown-unknown --test 'wasm_*'
+stage native cargo test --workspace --no-fail-fast
+stage wasm cargo test -p contact-sync --no-fail-fast --target wasm32-unknown-unknown --test 'wasm_*'
 stage node node --test tests/node/
 stage e2e node --test --test-concurrency=1 tests/e2e/
 
