@@ -7,6 +7,7 @@
 //! mapping (plain objects, `null` for absent) and turns malformed input — cycles,
 //! BigInts — into a BAD_INPUT rejection instead of a panic.
 
+mod connector;
 mod convert;
 mod js_host;
 mod plugin;

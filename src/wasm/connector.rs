@@ -1,0 +1,158 @@
+//! The Google connector's methods of `ContactSyncPlugin` (thin wrappers over
+//! `providers::google::connector`): connect, testConnection, disconnect, forgetLinks,
+//! sync, preview, cancel, history.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Reflect};
+use serde::Deserialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::convert::{to_js, to_js_error, to_json};
+use super::plugin::ContactSyncPlugin;
+use crate::error::{PluginError, PluginResult};
+use crate::host::Host;
+use crate::plugin_core::SETTINGS_KEY;
+use crate::providers::google::connector;
+use crate::runner::RunOptions;
+use crate::settings::{Settings, SpokeKind};
+
+thread_local! {
+    /// Set by `cancel()`, read between batches by the running sync; reset when a sync starts.
+    static CANCEL: Rc<Cell<bool>> = Rc::new(Cell::new(false));
+}
+
+fn cancel_flag() -> Rc<Cell<bool>> {
+    CANCEL.with(Rc::clone)
+}
+
+fn promise<T: serde::Serialize + 'static>(future: impl std::future::Future<Output = PluginResult<T>> + 'static) -> Promise {
+    future_to_promise(async move {
+        match future.await {
+            Ok(value) => to_js(&value).map_err(|e| to_js_error(&e)),
+            Err(e) => Err(to_js_error(&e)),
+        }
+    })
+}
+
+/// The OAuth callback the reference host catches, on this page's origin; hosts with
+/// another callback pass `redirectUri` to `connect`.
+fn default_redirect() -> PluginResult<String> {
+    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok();
+    let origin = location
+        .and_then(|l| Reflect::get(&l, &JsValue::from_str("origin")).ok())
+        .and_then(|o| o.as_string())
+        .filter(|o| o.starts_with("http"));
+    origin
+        .map(|o| format!("{o}/host/oauth-callback.html"))
+        .ok_or_else(|| PluginError::bad_input("No redirect URI: pass connect(spokeId, redirectUri) outside a web page."))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SyncRequest {
+    #[serde(default)]
+    trigger: Option<String>,
+    #[serde(default)]
+    spoke_id: Option<String>,
+    #[serde(default)]
+    budget_ms: Option<f64>,
+}
+
+#[wasm_bindgen(js_class = ContactSyncPlugin)]
+impl ContactSyncPlugin {
+    /// Connects a Google spoke: consent through `host.ui.openAuthWindow` (PKCE + state)
+    /// or the host's OAuth broker; resolves the account when known.
+    #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<string | null>")]
+    pub fn connect_google(&self, spoke_id: String, redirect_uri: Option<String>) -> Promise {
+        let core = self.core();
+        promise(async move {
+            let redirect = match redirect_uri {
+                Some(r) => r,
+                None => default_redirect()?,
+            };
+            connector::connect(core.host(), &spoke_id, &redirect).await
+        })
+    }
+
+    /// One cheap authenticated request; rejects with the coded error when it fails.
+    #[wasm_bindgen(js_name = testConnection, unchecked_return_type = "Promise<void>")]
+    pub fn test_connection(&self, spoke_id: String) -> Promise {
+        let core = self.core();
+        promise(async move { connector::test_connection(core.host(), &spoke_id).await })
+    }
+
+    /// Revokes and forgets the spoke's tokens.
+    #[wasm_bindgen(js_name = disconnect, unchecked_return_type = "Promise<void>")]
+    pub fn disconnect(&self, spoke_id: String) -> Promise {
+        let core = self.core();
+        promise(async move { connector::disconnect(core.host(), &spoke_id).await })
+    }
+
+    /// Forgets links, bases and cursors of a spoke; the next run matches again.
+    #[wasm_bindgen(js_name = forgetLinks, unchecked_return_type = "Promise<void>")]
+    pub fn forget_links(&self, spoke_id: String) -> Promise {
+        let core = self.core();
+        promise(async move { connector::forget_links(core.host(), &spoke_id).await })
+    }
+
+    /// Runs the Google spokes (all, or `request.spokeId`); resolves their reports.
+    #[wasm_bindgen(js_name = sync, unchecked_return_type = "Promise<RunReport[]>")]
+    pub fn sync(&self, #[wasm_bindgen(unchecked_param_type = "SyncRequest")] request: JsValue, on_progress: Option<Function>) -> Promise {
+        let _ = on_progress;
+        let parsed: PluginResult<SyncRequest> = to_json(&request).and_then(|v| {
+            serde_json::from_value(v).map_err(|e| PluginError::bad_input(format!("Not a sync request: {e}")))
+        });
+        let core = self.core();
+        let cancel = cancel_flag();
+        promise(async move {
+            let request = parsed?;
+            cancel.set(false);
+            let host = core.host();
+            let got = host.storage_get(&[SETTINGS_KEY.to_string()]).await?;
+            let settings = match got.get(SETTINGS_KEY) {
+                Some(v) if !v.is_null() => Settings::from_value(v)?,
+                _ => Settings::default(),
+            };
+            let options = RunOptions {
+                trigger: request.trigger.unwrap_or_else(|| "manual".into()),
+                dry_run: false,
+                budget_ms: request.budget_ms,
+            };
+            let mut reports = Vec::new();
+            for spoke in settings.spokes.iter().filter(|s| s.kind == SpokeKind::Google) {
+                if request.spoke_id.as_deref().is_some_and(|id| id != spoke.id) {
+                    continue;
+                }
+                reports.push(connector::sync(host, &spoke.id, &options, &cancel).await?);
+            }
+            Ok(reports)
+        })
+    }
+
+    /// What a sync of the spoke would do, without writing.
+    #[wasm_bindgen(js_name = preview, unchecked_return_type = "Promise<RunReport>")]
+    pub fn preview(&self, spoke_id: String) -> Promise {
+        let core = self.core();
+        promise(async move { connector::preview(core.host(), &spoke_id).await })
+    }
+
+    /// Stops the running sync between two batches (what is left continues next run).
+    #[wasm_bindgen(js_name = cancel)]
+    pub fn cancel(&self) {
+        cancel_flag().set(true);
+    }
+
+    /// The last `limit` runs of a spoke, newest first.
+    #[wasm_bindgen(js_name = history, unchecked_return_type = "Promise<RunReport[]>")]
+    pub fn history(&self, spoke_id: String, limit: u32) -> Promise {
+        let core = self.core();
+        promise(async move {
+            let runs = crate::runner::history(core.host(), &spoke_id, limit as usize).await?;
+            Ok(runs.into_iter().map(|r| serde_json::to_value(r).unwrap_or(Value::Null)).collect::<Vec<_>>())
+        })
+    }
+}
