@@ -472,17 +472,13 @@ impl SyncSession {
         let mut base = BTreeMap::new();
         for row in &self.rows {
             if matches!(row.direction, Direction::Both | Direction::ToRemote) {
-                let v = self.read_crm_row(c, row);
-                let v = match (v, self.capacity(row)) {
+                let full = self.read_crm_row(c, row);
+                base.insert(row.key.clone(), base_of(row.shape, &full));
+                let v = match (full, self.capacity(row)) {
                     (Value::Items(items), cap) => Value::Items(super::merge::project(&items, cap)),
                     (other, _) => other,
                 };
                 self.codec.write_remote(&mut rec.contact, &row.remote_field, &v, &self.cfg.labels);
-                let mut b = base_of(row.shape, &self.read_crm_row(c, row));
-                if row.direction == Direction::ToRemote {
-                    b = base_of(row.shape, &self.read_crm_row(c, row));
-                }
-                base.insert(row.key.clone(), b);
             } else {
                 base.insert(row.key.clone(), UNKNOWN_BASE.to_string());
             }
@@ -646,7 +642,22 @@ impl SyncSession {
         let mut claimed_remote: BTreeSet<String> = BTreeSet::new();
 
         // Linked pairs.
-        let links: Vec<(String, Link)> = self.state.links.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        // Only the pairs this round can say something about: all of them after a full
+        // listing, otherwise those with a record, a tombstone or a mark to look again.
+        let everything = (self.crm_listing.full && self.crm_listing.complete) || (self.remote_listing.full && self.remote_listing.complete);
+        let touched: Vec<String> = if everything {
+            self.state.links.keys().cloned().collect()
+        } else {
+            let mut t: BTreeSet<String> = BTreeSet::new();
+            t.extend(self.crm.keys().filter(|id| self.state.links.contains_key(*id)).cloned());
+            t.extend(self.crm_listing.gone.iter().filter(|id| self.state.links.contains_key(*id)).cloned());
+            t.extend(self.remote.keys().chain(self.remote_listing.gone.iter()).filter_map(|r| self.state.crm_of(r).map(String::from)));
+            t.extend(moved.keys().filter_map(|r| self.state.crm_of(r).map(String::from)));
+            t.extend(self.state.dirty_crm.iter().filter(|id| self.state.links.contains_key(*id)).cloned());
+            t.extend(self.state.dirty_remote.iter().filter_map(|r| self.state.crm_of(r).map(String::from)));
+            t.into_iter().collect()
+        };
+        let links: Vec<(String, Link)> = touched.into_iter().filter_map(|k| self.state.links.get(&k).map(|v| (k, v.clone()))).collect();
         let mut linked_remote: BTreeSet<String> = BTreeSet::new();
         for (crm_id, link) in &links {
             let rid = remote_id_of(link);
@@ -942,7 +953,7 @@ impl SyncSession {
 
     fn candidate_crm(&self, c: &CrmContact) -> Candidate {
         let mut cand = Candidate { id: c.id.clone(), ..Candidate::default() };
-        for row in &self.rows {
+        for row in self.rows.iter().filter(|r| matches!(r.shape, Shape::Emails | Shape::Phones)) {
             if let Value::Items(items) = self.read_crm_row(c, row) {
                 match row.shape {
                     Shape::Emails => cand.emails.extend(items.into_iter().map(|i| i.key)),
@@ -956,7 +967,7 @@ impl SyncSession {
 
     fn candidate_remote(&self, r: &RemoteRecord) -> Candidate {
         let mut cand = Candidate { id: r.id.clone(), ..Candidate::default() };
-        for row in &self.rows {
+        for row in self.rows.iter().filter(|r| matches!(r.shape, Shape::Emails | Shape::Phones)) {
             if let Value::Items(items) = self.read_remote_row(r, row) {
                 match row.shape {
                     Shape::Emails => cand.emails.extend(items.into_iter().map(|i| i.key)),
@@ -1106,7 +1117,15 @@ impl SyncSession {
                 st.released.remove(&c);
                 st.retired_crm.remove(&c);
                 st.retired_remote.remove(&l.remote_id);
-                st.pending.retain(|p| !matches!(p, PendingCreate::Crm { remote_id, .. } if *remote_id == l.remote_id) && !matches!(p, PendingCreate::Remote { crm_id } if *crm_id == c));
+                if !st.pending.is_empty() {
+                    st.pending.remove(&PendingCreate::Remote { crm_id: c.clone() });
+                    let start = PendingCreate::Crm { remote_id: l.remote_id.clone(), fingerprint: String::new() };
+                    let stale: Vec<PendingCreate> =
+                        st.pending.range(start..).take_while(|p| matches!(p, PendingCreate::Crm { remote_id, .. } if *remote_id == l.remote_id)).cloned().collect();
+                    for p in stale {
+                        st.pending.remove(&p);
+                    }
+                }
                 st.link(&c, l);
             }
             Deferred::Agree(c, fields, crm_version, remote_etag, writes_follow) => {

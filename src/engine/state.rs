@@ -134,11 +134,15 @@ impl SpokeState {
     /// ```
     pub fn from_json(text: &str) -> Result<Self, EngineError> {
         let bad = |e: serde_json::Error| EngineError::new("STORAGE", format!("the stored sync state cannot be read ({e})"), "Forget the links of this address book; the next run matches again by CRM id, e-mail and phone.");
-        let raw: serde_json::Value = serde_json::from_str(text).map_err(bad)?;
-        let v = raw.get("v").and_then(|v| v.as_u64()).unwrap_or(1);
+        /// Reads only the version (the rest is skipped without building values).
+        #[derive(Deserialize)]
+        struct Version {
+            v: Option<u64>,
+        }
+        let v = serde_json::from_str::<Version>(text).map_err(bad)?.v.unwrap_or(1);
         let mut state: SpokeState = match v {
-            1 => migrate_v1(&raw)?,
-            2 => serde_json::from_value(raw).map_err(bad)?,
+            1 => migrate_v1(&serde_json::from_str(text).map_err(bad)?)?,
+            2 => serde_json::from_str(text).map_err(bad)?,
             other => {
                 return Err(EngineError::new("STORAGE", format!("the stored sync state has version {other}, newer than this plugin understands"), "Update the plugin."));
             }

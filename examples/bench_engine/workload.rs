@@ -1,0 +1,218 @@
+//! The engine benchmark's workload, shared by the native example and the wasm test:
+//! 25,000 CRM contacts against 25,000 remote contacts, 20,000 of them the same people
+//! (matched by e-mail; phones written differently on each side), 5,000 only on each side.
+//! No clock inside: `now` (milliseconds) is passed in.
+
+use contact_sync::crm::{CrmContact, CrmPatch};
+use contact_sync::engine::model::{Address, Contact, Email, Phone, RemoteRecord, ValueKind};
+use contact_sync::engine::plan::{WriteOp, WriteResult};
+use contact_sync::engine::session::{Listing, SyncSession};
+use contact_sync::engine::state::SpokeState;
+use contact_sync::engine::SyncConfig;
+use serde_json::{json, Map};
+use std::collections::BTreeMap;
+
+pub const CONTACTS: usize = 25_000;
+pub const SHARED: usize = 20_000;
+
+const FIRST: &[&str] = &["Camille", "Léa", "Louis", "Chloé", "Hugo", "Inès", "Jules", "Zoé", "Arthur", "Manon", "Élodie", "Noé"];
+const LAST: &[&str] = &["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent"];
+
+fn phone_digits(i: usize) -> String {
+    format!("6{:08}", 10_000_000 + i)
+}
+
+fn crm_contact(i: usize) -> CrmContact {
+    let first = FIRST[i % FIRST.len()];
+    let last = LAST[(i / 7) % LAST.len()];
+    let d = phone_digits(i);
+    let mut f = Map::new();
+    f.insert("firstName".into(), json!(first));
+    f.insert("lastName".into(), json!(format!("{last}{i}")));
+    f.insert("company".into(), json!(format!("Société {}", i % 900)));
+    if i % 3 == 0 {
+        f.insert("jobTitle".into(), json!("Responsable achats"));
+    }
+    f.insert("emails".into(), json!([{ "value": format!("{}.{}{}@societe{}.fr", first.to_lowercase(), last.to_lowercase(), i, i % 900), "type": "work", "primary": true }]));
+    f.insert("phones".into(), json!([{ "value": format!("0{} {} {} {} {}", &d[..1], &d[1..3], &d[3..5], &d[5..7], &d[7..9]), "type": "mobile" }]));
+    if i % 4 == 0 {
+        f.insert("addresses".into(), json!([{ "street": format!("{} rue de la Paix", i % 200), "city": "Paris", "postalCode": "75002", "country": "France", "type": "work" }]));
+    }
+    if i % 10 == 0 {
+        f.insert("notes".into(), json!("Rencontré au salon."));
+    }
+    CrmContact { id: format!("crm-{i}"), version: 3, updated_at: "2025-03-01T10:00:00Z".into(), deleted: false, fields: f, lists: vec![], tags: vec![] }
+}
+
+fn remote_record(i: usize) -> RemoteRecord {
+    let first = FIRST[i % FIRST.len()];
+    let last = LAST[(i / 7) % LAST.len()];
+    let d = phone_digits(i);
+    let mut c = Contact::default();
+    c.name.given = first.into();
+    c.name.family = format!("{last}{i}");
+    c.organization.name = format!("Société {}", i % 900);
+    if i % 3 == 0 {
+        c.organization.title = "Responsable achats".into();
+    }
+    c.emails = vec![Email { value: format!("{}.{}{}@Societe{}.fr", first, last, i, i % 900), kind: ValueKind::Work, primary: true }];
+    c.phones = vec![Phone { value: format!("+33 {} {} {} {} {}", &d[..1], &d[1..3], &d[3..5], &d[5..7], &d[7..9]), kind: ValueKind::Mobile, primary: false }];
+    if i % 4 == 0 {
+        c.addresses = vec![Address { street: format!("{} Rue de la Paix", i % 200), city: "PARIS".into(), postal_code: "75002".into(), country: "France".into(), kind: ValueKind::Work, ..Address::default() }];
+    }
+    if i % 10 == 0 {
+        c.note = "Rencontré au salon.".into();
+    }
+    RemoteRecord { id: format!("people/c{i}"), etag: format!("%E{i}"), updated_at: "2025-03-02T10:00:00Z".into(), ..RemoteRecord { contact: c, ..RemoteRecord::default() } }
+}
+
+/// The two sides, in memory.
+pub struct World {
+    pub crm: BTreeMap<String, CrmContact>,
+    pub remote: BTreeMap<String, RemoteRecord>,
+    next: usize,
+}
+
+impl World {
+    /// 25,000 on each side, 20,000 shared.
+    pub fn generate() -> World {
+        let crm = (0..CONTACTS).map(crm_contact).map(|c| (c.id.clone(), c)).collect();
+        // Remote: the shared people 0..SHARED plus 5,000 people only the remote has.
+        let remote = (0..SHARED).chain(CONTACTS..CONTACTS + (CONTACTS - SHARED)).map(remote_record).map(|r| (r.id.clone(), r)).collect();
+        World { crm, remote, next: 0 }
+    }
+
+    /// Applies a write as the sides would, answering like them.
+    pub fn apply(&mut self, op: &WriteOp) -> WriteResult {
+        self.next += 1;
+        let n = self.next;
+        match op {
+            WriteOp::CrmCreate { contact, .. } => {
+                let c = CrmContact { id: format!("crm-new-{n}"), version: 1, updated_at: "2025-03-03T10:00:00Z".into(), deleted: false, fields: contact.fields.clone(), lists: contact.lists.clone(), tags: contact.tags.clone() };
+                self.crm.insert(c.id.clone(), c.clone());
+                WriteResult::Crm(c)
+            }
+            WriteOp::CrmUpdate { crm_id, patch, .. } => match self.crm.get_mut(crm_id) {
+                Some(c) => {
+                    apply_patch(c, patch);
+                    c.version += 1;
+                    WriteResult::Crm(c.clone())
+                }
+                None => WriteResult::Deleted,
+            },
+            WriteOp::RemoteCreate { record, .. } => {
+                let r = RemoteRecord { id: format!("people/new{n}"), etag: format!("%N{n}"), ..record.clone() };
+                self.remote.insert(r.id.clone(), r.clone());
+                WriteResult::Remote(r)
+            }
+            WriteOp::RemoteUpdate { remote_id, record, .. } => {
+                let r = RemoteRecord { id: remote_id.clone(), etag: format!("%U{n}"), ..record.clone() };
+                self.remote.insert(r.id.clone(), r.clone());
+                WriteResult::Remote(r)
+            }
+            WriteOp::CrmDelete { crm_id, .. } => {
+                self.crm.remove(crm_id);
+                WriteResult::Deleted
+            }
+            WriteOp::RemoteDelete { remote_id, .. } => {
+                self.remote.remove(remote_id);
+                WriteResult::Deleted
+            }
+        }
+    }
+}
+
+fn apply_patch(c: &mut CrmContact, p: &CrmPatch) {
+    if let Some(f) = &p.fields {
+        for (k, v) in f {
+            c.fields.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// What the benchmark measured.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub first_plan_ms: f64,
+    pub first_writes: usize,
+    pub linked_by_email: u32,
+    pub confirm_ms: f64,
+    pub state_bytes: usize,
+    pub state_save_ms: f64,
+    pub state_load_ms: f64,
+    pub incremental_plan_ms: f64,
+    pub incremental_writes: usize,
+    pub second_round_writes: usize,
+}
+
+/// Runs the first sync and an incremental one with 1% of each side changed.
+pub fn run(now: &dyn Fn() -> f64) -> Figures {
+    let mut f = Figures::default();
+    let mut world = World::generate();
+    let cfg = SyncConfig { max_delete_share: 0.1, ..SyncConfig::default() };
+
+    // First run: full listings, matching and merge of everything.
+    let t0 = now();
+    let mut s = SyncSession::new(cfg.clone(), SpokeState::new()).expect("default config");
+    s.handle_crm_page(world.crm.values().cloned().collect(), Listing::Full);
+    s.handle_crm_listing_done("crm-cursor-1", Listing::Full);
+    s.handle_remote_page(world.remote.values().cloned().collect(), Listing::Full);
+    s.handle_remote_listing_done("token-1", Listing::Full);
+    let plan = s.plan().expect("first plan");
+    f.first_plan_ms = now() - t0;
+    f.first_writes = plan.writes.len();
+    f.linked_by_email = plan.summary.counts.linked_by_email;
+
+    let t1 = now();
+    for w in &plan.writes {
+        let r = world.apply(&w.op);
+        s.handle_write_result(w.id, r);
+    }
+    // Second round: CRM contacts created from remote records are stamped with their id.
+    let plan2 = s.plan().expect("second round");
+    f.second_round_writes = plan2.writes.len();
+    for w in &plan2.writes {
+        let r = world.apply(&w.op);
+        s.handle_write_result(w.id, r);
+    }
+    f.confirm_ms = now() - t1;
+    let t2 = now();
+    let json = s.checkpoint().to_json();
+    f.state_save_ms = now() - t2;
+    f.state_bytes = json.len();
+    drop(s);
+
+    // Incremental run: 1% of each side changed.
+    let changed_crm: Vec<String> = world.crm.keys().step_by(100).cloned().collect();
+    for id in &changed_crm {
+        if let Some(c) = world.crm.get_mut(id) {
+            c.fields.insert("jobTitle".into(), json!("Directrice commerciale"));
+            c.version += 1;
+            c.updated_at = "2025-03-04T10:00:00Z".into();
+        }
+    }
+    let changed_remote: Vec<String> = world.remote.keys().skip(50).step_by(100).cloned().collect();
+    for id in &changed_remote {
+        if let Some(r) = world.remote.get_mut(id) {
+            r.contact.note = "Appeler en avril".into();
+            r.etag.push('x');
+            r.updated_at = "2025-03-04T11:00:00Z".into();
+        }
+    }
+    let t3 = now();
+    let state = SpokeState::from_json(&json).expect("state loads");
+    f.state_load_ms = now() - t3;
+    let t4 = now();
+    let mut s = SyncSession::new(cfg, state).expect("config");
+    s.handle_crm_page(changed_crm.iter().filter_map(|id| world.crm.get(id).cloned()).collect(), Listing::Incremental);
+    s.handle_crm_listing_done("crm-cursor-2", Listing::Incremental);
+    s.handle_remote_page(changed_remote.iter().filter_map(|id| world.remote.get(id).cloned()).collect(), Listing::Incremental);
+    s.handle_remote_listing_done("token-2", Listing::Incremental);
+    let fetch = s.poll_fetch();
+    s.handle_crm_page(fetch.crm_ids.iter().filter_map(|id| world.crm.get(id).cloned()).collect(), Listing::Fetched);
+    s.handle_remote_page(fetch.remote_ids.iter().filter_map(|id| world.remote.get(id).cloned()).collect(), Listing::Fetched);
+    let plan = s.plan().expect("incremental plan");
+    f.incremental_plan_ms = now() - t4;
+    f.incremental_writes = plan.writes.len();
+    f
+}

@@ -1,0 +1,28 @@
+#![cfg(target_arch = "wasm32")]
+//! The engine benchmark in headless Chromium (25,000 x 25,000 contacts). Ignored by
+//! default; run it with:
+//! `CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 cargo test --release
+//!  --target wasm32-unknown-unknown --test wasm_bench_engine -- --include-ignored`
+
+#[path = "../examples/bench_engine/workload.rs"]
+mod workload;
+
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+#[ignore]
+fn bench_engine_25k_in_wasm() {
+    let now = || js_sys::Date::now();
+    let _warm = workload::run(&now);
+    let f = workload::run(&now);
+    let pages = core::arch::wasm32::memory_size(0);
+    console_log!("sync engine in wasm (Chromium), {} x {} contacts ({} shared)", workload::CONTACTS, workload::CONTACTS, workload::SHARED);
+    console_log!("first run plan: {:.0} ms ({} writes, {} linked by e-mail)", f.first_plan_ms, f.first_writes, f.linked_by_email);
+    console_log!("confirming writes: {:.0} ms", f.confirm_ms);
+    console_log!("state: {} bytes, save {:.0} ms, load {:.0} ms", f.state_bytes, f.state_save_ms, f.state_load_ms);
+    console_log!("incremental (1% changed): plan {:.0} ms, {} writes", f.incremental_plan_ms, f.incremental_writes);
+    console_log!("wasm linear memory at the end (peak, memory never shrinks): {:.1} MB", pages as f64 * 65536.0 / 1e6);
+    assert!(f.first_writes > 0);
+}
