@@ -27,7 +27,7 @@ stage() {
   if grep -q '^test result:' "$log"; then
     counts="$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { printf "%d tests passed, %d failed", p, f }' "$log")"
   else
-    counts="$(grep -E '^(# |ℹ )(tests|pass|fail) [0-9]+' "$log" | sed -E 's/^(# |ℹ )//' | paste -sd' ' -)"
+    counts="$(grep -E '^(# |ℹ )(tests|pass|fail|cancelled) [0-9]+' "$log" | sed -E 's/^(# |ℹ )//' | paste -sd' ' -)"
   fi
   if [ "$status" -eq 0 ]; then
     passed=$((passed + 1)); summaries+=("PASS  $name: ${counts:-no counts}")

@@ -97,7 +97,7 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
 }
 
 fn plugin_with(host: &JsValue) -> JsValue {
-    let plugin = ContactSyncPlugin::new(host.clone().unchecked_into::<PluginHostObject>(), JsValue::UNDEFINED)
+    let plugin = ContactSyncPlugin::new(host.clone().unchecked_into::<PluginHostObject>(), None)
         .unwrap_or_else(|e| panic!("constructor failed: {:?}", e));
     JsValue::from(plugin)
 }
@@ -201,7 +201,7 @@ async fn host_failures_arrive_with_the_host_code_or_the_operation_code() {
 
 #[wasm_bindgen_test]
 fn a_missing_host_or_a_foreign_manifest_throws_a_coded_error() {
-    let err = match ContactSyncPlugin::new(JsValue::from_f64(42.0).unchecked_into(), JsValue::UNDEFINED) {
+    let err = match ContactSyncPlugin::new(JsValue::from_f64(42.0).unchecked_into(), None) {
         Err(e) => e,
         Ok(_) => panic!("a number is not a host"),
     };
@@ -209,7 +209,7 @@ fn a_missing_host_or_a_foreign_manifest_throws_a_coded_error() {
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("HOST_API_MISMATCH"));
 
     let foreign = options(r#"{"id":"contact-sync","version":"9.9.9","hostApi":"1"}"#);
-    let err = match ContactSyncPlugin::new(make_host(options("{}")).unchecked_into(), foreign) {
+    let err = match ContactSyncPlugin::new(make_host(options("{}")).unchecked_into(), Some(foreign.unchecked_into())) {
         Err(e) => e,
         Ok(_) => panic!("a manifest from another build was accepted"),
     };
@@ -217,5 +217,5 @@ fn a_missing_host_or_a_foreign_manifest_throws_a_coded_error() {
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("INTERNAL"));
 
     let own = options(&format!(r#"{{"id":"contact-sync","version":"{}","hostApi":"1"}}"#, env!("CARGO_PKG_VERSION")));
-    assert!(ContactSyncPlugin::new(make_host(options("{}")).unchecked_into(), own).is_ok());
+    assert!(ContactSyncPlugin::new(make_host(options("{}")).unchecked_into(), Some(own.unchecked_into())).is_ok());
 }

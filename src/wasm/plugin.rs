@@ -109,9 +109,10 @@ impl ContactSyncPlugin {
     #[wasm_bindgen(constructor)]
     pub fn new(
         host: PluginHostObject,
-        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")] manifest: JsValue,
+        manifest: Option<js_sys::Object>,
     ) -> Result<ContactSyncPlugin, JsValue> {
         install_panic_hook();
+        let manifest: JsValue = manifest.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         check_manifest(&manifest).map_err(|e| to_js_error(&e))?;
         let host = JsHost::new(host.into()).map_err(|e| to_js_error(&e))?;
         Ok(ContactSyncPlugin { core: Rc::new(PluginCore::new(host)) })
