@@ -198,6 +198,9 @@ fn via_json<T: Serialize, U: serde::de::DeserializeOwned>(value: &T) -> PluginRe
     serde_json::from_value(v).map_err(|e| PluginError::internal(format!("settings: {e}")))
 }
 
+/// Selects the remote writes of one kind (creates, updates or deletes).
+type KindFilter = fn(&WriteOp) -> bool;
+
 /// One run of one spoke.
 pub struct SpokeRun<'a, H: Host, P: Provider> {
     host: &'a H,
@@ -598,7 +601,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                 }
             }
             let remote: Vec<&PlannedWrite> = plan.writes.iter().filter(|w| w.op.side() == Side::Remote).collect();
-            let kinds: [(fn(&WriteOp) -> bool, usize); 3] = [
+            let kinds: [(KindFilter, usize); 3] = [
                 (|op| matches!(op, WriteOp::RemoteCreate { .. }), caps.max_create),
                 (|op| matches!(op, WriteOp::RemoteUpdate { .. }), caps.max_update),
                 (|op| matches!(op, WriteOp::RemoteDelete { .. }), caps.max_delete),
@@ -640,9 +643,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         }
         if self.cancel.get() {
             outcome = "cancelled";
-        } else if fatal.is_some() && outcome == "ok" {
-            outcome = "partial";
-        } else if outcome == "ok" && (!session.errors().is_empty() || more) {
+        } else if outcome == "ok" && (fatal.is_some() || !session.errors().is_empty() || more) {
             outcome = "partial";
         }
         let mut report = self.empty_report(&spoke_id, options, outcome);
@@ -682,7 +683,7 @@ fn merge_summaries(first: PlanSummary, after: &PlanSummary) -> PlanSummary {
 /// completed run that wrote, stores its journal for undo; one atomic write.
 pub async fn record_run<H: Host>(host: &H, report: &RunReport, journal: &Journal) -> PluginResult<()> {
     let keys = SpokeKeys::for_spoke(&report.spoke_id);
-    let got = host.storage_get(&[keys.history.clone()]).await?;
+    let got = host.storage_get(std::slice::from_ref(&keys.history)).await?;
     let mut history: Vec<Value> = got.get(&keys.history).and_then(Value::as_array).cloned().unwrap_or_default();
     let wrote = !journal.records.is_empty();
     let mut report_v = serde_json::to_value(report).map_err(storage_error)?;
@@ -706,7 +707,7 @@ pub async fn record_run<H: Host>(host: &H, report: &RunReport, journal: &Journal
 /// The last `limit` runs of a spoke, newest first.
 pub async fn history<H: Host>(host: &H, spoke_id: &str, limit: usize) -> PluginResult<Vec<RunReport>> {
     let keys = SpokeKeys::for_spoke(spoke_id);
-    let got = host.storage_get(&[keys.history.clone()]).await?;
+    let got = host.storage_get(std::slice::from_ref(&keys.history)).await?;
     let list: Vec<RunReport> = match got.get(&keys.history) {
         Some(v) if !v.is_null() => serde_json::from_value(v.clone()).map_err(storage_error)?,
         _ => Vec::new(),

@@ -104,6 +104,7 @@ pub struct NewRemote {
 }
 
 /// The result of one item of a batch write or fetch.
+#[allow(clippy::large_enum_variant)] // short-lived, one per item of a batch
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemResult {
     /// Written (or read); the record as the remote now holds it (new id, new etag).

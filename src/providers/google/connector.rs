@@ -138,7 +138,7 @@ pub async fn status<H: Host>(host: &H, spoke: &SpokeSettings) -> PluginResult<Go
         .and_then(|r| r.errors.iter().find(|e| matches!(e.code, ErrorCode::AuthExpired | ErrorCode::AuthDenied | ErrorCode::NotConnected)))
         .map(|e| (e.code, e.message.clone(), e.remedy.clone()));
     let keys = SpokeKeys::for_spoke(&spoke.id);
-    let got = host.storage_get(&[keys.state.clone()]).await?;
+    let got = host.storage_get(std::slice::from_ref(&keys.state)).await?;
     let linked = match got.get(&keys.state) {
         Some(Value::String(text)) => crate::engine::state::SpokeState::from_json(text).map(|s| s.links.len() as u64).unwrap_or(0),
         _ => 0,
