@@ -10,18 +10,23 @@ say "building the plugin (release wasm)"
 cargo build --release --target wasm32-unknown-unknown -p contact-sync
 wasm="target/wasm32-unknown-unknown/release/contact_sync.wasm"
 out="www/plugin/pkg"
-rm -rf "$out"
-wasm-bindgen --target web --out-dir "$out" "$wasm"
 if command -v wasm-opt >/dev/null; then
-  # The features rustc's wasm32 target enables by default; wasm-opt must accept them.
-  wasm-opt -Oz --strip-debug --strip-producers \
+  # Optimise rustc's output before wasm-bindgen: run after it, binaryen 108 (Debian 12)
+  # breaks the externref table wasm-bindgen sets up ("WebAssembly.Table.set(): Argument
+  # 1 is invalid"). The flags are the features rustc's wasm32 target enables by default.
+  # Same file name in its own folder: wasm-bindgen names the glue after it.
+  mkdir -p target/wasm32-unknown-unknown/release/opt
+  opt="target/wasm32-unknown-unknown/release/opt/contact_sync.wasm"
+  wasm-opt -Oz --strip-producers \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    -o "$out/contact_sync_bg.opt.wasm" "$out/contact_sync_bg.wasm"
-  mv "$out/contact_sync_bg.opt.wasm" "$out/contact_sync_bg.wasm"
+    -o "$opt" "$wasm"
+  wasm="$opt"
 else
   say "wasm-opt not found: the wasm is not size-optimised (scripts/setup.sh installs binaryen)"
 fi
+rm -rf "$out"
+wasm-bindgen --target web --out-dir "$out" "$wasm"
 say "plugin built: $out ($(stat -c %s "$out/contact_sync_bg.wasm") bytes of wasm)"
 
 if [ "${1:-}" != "--plugin-only" ]; then
