@@ -48,6 +48,8 @@ pub struct SpokeKeys {
     pub history: String,
     /// The journal of the latest run, for undo.
     pub journal: String,
+    /// The state before the latest run that wrote, restored by its undo.
+    pub undo_base: String,
 }
 
 impl SpokeKeys {
@@ -58,6 +60,7 @@ impl SpokeKeys {
             lease: format!("spoke.{id}.lease"),
             history: format!("spoke.{id}.history"),
             journal: format!("spoke.{id}.journal"),
+            undo_base: format!("spoke.{id}.undoBase"),
         }
     }
 }
@@ -210,6 +213,7 @@ pub struct SpokeRun<'a, H: Host, P: Provider> {
     lease: Option<Lease>,
     cancel: &'a Cell<bool>,
     started_ms: f64,
+    pre_state: Option<String>,
 }
 
 impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
@@ -226,7 +230,99 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             lease: None,
             cancel,
             started_ms,
+            pre_state: None,
         })
+    }
+
+    /// The state as it was before this run (what its undo restores).
+    pub fn pre_run_state(&self) -> Option<&str> {
+        self.pre_state.as_deref()
+    }
+
+    /// Undoes the latest run that wrote: applies the inverse of its journal (each write
+    /// naming the version the run left, so a later edit refuses it with CONFLICT rather
+    /// than being overwritten), then restores the state from before that run. When some
+    /// inverse write is refused, the state is left as it is and the report says which.
+    pub async fn undo(&mut self, spoke_id: &str) -> PluginResult<RunReport> {
+        let options = RunOptions { trigger: "undo".into(), dry_run: false, budget_ms: None };
+        if !self.take_lease().await? {
+            let mut report = self.empty_report(spoke_id, &options, "alreadyRunning");
+            report.errors.push(ReportError {
+                code: ErrorCode::AlreadyRunning,
+                message: "A sync of this address book is running.".into(),
+                remedy: "Undo once it has finished.".into(),
+                retry_at: None,
+            });
+            return Ok(report);
+        }
+        let result = self.undo_leased(spoke_id, &options).await;
+        let released = self.release_lease().await;
+        let report = result?;
+        released?;
+        Ok(report)
+    }
+
+    async fn undo_leased(&mut self, spoke_id: &str, options: &RunOptions) -> PluginResult<RunReport> {
+        let journal: Journal = match self.read_json(&self.keys.journal).await? {
+            Some(v) => serde_json::from_value(v).map_err(storage_error)?,
+            None => {
+                return Err(PluginError::new(ErrorCode::NotFound, "There is no run to undo.")
+                    .with_remedy("Only the latest run that changed contacts can be undone."))
+            }
+        };
+        let base = self.read_json(&self.keys.undo_base).await?;
+        let mut report = self.empty_report(spoke_id, options, "ok");
+        let writes: Vec<PlannedWrite> =
+            journal.inverse().into_iter().enumerate().map(|(i, op)| PlannedWrite { id: i as u32, op }).collect();
+        let caps = self.provider.capabilities();
+        let mut results: Vec<(u32, WriteResult)> = Vec::new();
+        // Remote writes go in batches of one kind (consecutive in the journal's order);
+        // CRM writes one at a time.
+        let mut i = 0;
+        while let Some(first) = writes.get(i) {
+            if first.op.side() == Side::Crm {
+                results.push((first.id, self.write_crm(first).await));
+                i += 1;
+                continue;
+            }
+            let same = |w: &PlannedWrite| std::mem::discriminant(&w.op) == std::mem::discriminant(&first.op);
+            let size = match first.op {
+                WriteOp::RemoteCreate { .. } => caps.max_create,
+                WriteOp::RemoteUpdate { .. } => caps.max_update,
+                _ => caps.max_delete,
+            };
+            let batch: Vec<&PlannedWrite> = writes[i..].iter().take_while(|w| same(w)).take(size.max(1)).collect();
+            i += batch.len();
+            match self.write_remote(&batch).await {
+                Ok(done) => results.extend(done),
+                Err(e) => results.extend(batch.iter().map(|w| (w.id, WriteResult::Failed(from_provider(&e))))),
+            }
+        }
+        for (id, result) in results {
+            let Some(write) = writes.iter().find(|w| w.id == id) else { continue };
+            let counts = if write.op.side() == Side::Crm { &mut report.counts.crm } else { &mut report.counts.remote };
+            match (&write.op, result) {
+                (_, WriteResult::Failed(e)) => report.errors.push(report_error(&e)),
+                (WriteOp::CrmCreate { .. } | WriteOp::RemoteCreate { .. }, _) => counts.created += 1,
+                (WriteOp::CrmUpdate { .. } | WriteOp::RemoteUpdate { .. }, _) => counts.updated += 1,
+                (WriteOp::CrmDelete { .. } | WriteOp::RemoteDelete { .. }, _) => counts.deleted += 1,
+            }
+        }
+        let mut put = Map::new();
+        let mut delete = vec![self.keys.journal.clone(), self.keys.undo_base.clone()];
+        if report.errors.is_empty() {
+            match base {
+                Some(state) => {
+                    put.insert(self.keys.state.clone(), state);
+                }
+                None => delete.push(self.keys.state.clone()),
+            }
+        } else {
+            report.outcome = "partial".into();
+        }
+        self.host.storage_write(&put, &delete).await?;
+        report.finished_at = iso(self.host.now_ms());
+        Ok(report)
     }
 
     fn empty_report(&self, spoke_id: &str, options: &RunOptions, outcome: &str) -> RunReport {
@@ -541,6 +637,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
     async fn run_leased(&mut self, config: SyncConfig, options: &RunOptions) -> PluginResult<(RunReport, Journal)> {
         let spoke_id = config.spoke_id.clone();
         let state = self.load_state().await?;
+        self.pre_state = Some(state.to_json());
         let (crm_cursor, remote_cursor) = (state.crm_cursor.clone(), state.remote_cursor.clone());
         let mut session = match SyncSession::new(config, state) {
             Ok(s) => s,
@@ -682,10 +779,20 @@ fn merge_summaries(first: PlanSummary, after: &PlanSummary) -> PlanSummary {
 /// Appends a run to the spoke's history (keeping the last [`HISTORY_KEEP`]) and, for a
 /// completed run that wrote, stores its journal for undo; one atomic write.
 pub async fn record_run<H: Host>(host: &H, report: &RunReport, journal: &Journal) -> PluginResult<()> {
+    record_run_with_base(host, report, journal, None).await
+}
+
+/// [`record_run`], also keeping the state from before the run for its undo.
+pub async fn record_run_with_base<H: Host>(
+    host: &H,
+    report: &RunReport,
+    journal: &Journal,
+    pre_state: Option<&str>,
+) -> PluginResult<()> {
     let keys = SpokeKeys::for_spoke(&report.spoke_id);
     let got = host.storage_get(std::slice::from_ref(&keys.history)).await?;
     let mut history: Vec<Value> = got.get(&keys.history).and_then(Value::as_array).cloned().unwrap_or_default();
-    let wrote = !journal.records.is_empty();
+    let wrote = !journal.records.is_empty() && report.trigger != "undo";
     let mut report_v = serde_json::to_value(report).map_err(storage_error)?;
     if wrote && !report.dry_run {
         report_v["undoable"] = Value::Bool(true);
@@ -698,10 +805,26 @@ pub async fn record_run<H: Host>(host: &H, report: &RunReport, journal: &Journal
     history.drain(..excess);
     let mut put = Map::new();
     put.insert(keys.history, Value::Array(history));
+    let mut delete = Vec::new();
     if wrote && !report.dry_run {
         put.insert(keys.journal, serde_json::to_value(journal).map_err(storage_error)?);
+        match pre_state {
+            Some(state) => {
+                put.insert(keys.undo_base, Value::String(state.to_string()));
+            }
+            None => delete.push(keys.undo_base),
+        }
     }
-    host.storage_write(&put, &[]).await
+    if report.trigger == "undo" {
+        for old in history_mut(&mut put) {
+            old["undoable"] = Value::Bool(false);
+        }
+    }
+    host.storage_write(&put, &delete).await
+}
+
+fn history_mut(put: &mut Map<String, Value>) -> impl Iterator<Item = &mut Value> {
+    put.values_mut().filter_map(Value::as_array_mut).flat_map(|a| a.iter_mut())
 }
 
 /// The last `limit` runs of a spoke, newest first.

@@ -353,3 +353,35 @@ fn the_connector_methods_connect_preview_sync_and_relink_after_forgotten_links()
     let after = block_on(connector::sync(&host, "g1", &RunOptions::default(), &cancel)).unwrap();
     assert_eq!(after.errors[0].code, contact_sync::error::ErrorCode::NotConnected);
 }
+
+#[test]
+fn undo_of_the_latest_run_removes_what_it_created_on_both_sides() {
+    use contact_sync::providers::google::connector;
+    let emu = emulator();
+    emu.seed((0..6).map(|i| google_support::person(&format!("G{i}"), "Google", &format!("g{i}@example.org"), None)).collect());
+    let host = RealHost::new(&emu, true);
+    let e = emu.endpoints();
+    let mut v = serde_json::to_value(Settings::default()).unwrap();
+    v["spokes"] = json!([{"id": "g1", "kind": "google", "name": "Work", "allowCreate": true,
+        "clientId": google_support::CLIENT_ID,
+        "endpoints": {"auth": e.auth, "token": e.token, "api": e.api, "revoke": e.revoke}}]);
+    let settings = Settings::from_value(&v).unwrap();
+    block_on(host.storage_write(&Map::from_iter([("settings".to_string(), serde_json::to_value(&settings).unwrap())]), &[])).unwrap();
+    block_on(host.secret_set("google.g1.clientSecret", CLIENT_SECRET)).unwrap();
+    for i in 0..4 {
+        block_on(host.crm_create(&crm_person(&format!("C{i}"), "Crm", &format!("c{i}@example.org"), None))).unwrap();
+    }
+    block_on(connector::connect(&host, "g1", REDIRECT)).unwrap();
+    let report = block_on(connector::sync(&host, "g1", &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert_eq!((report.counts.remote.created, report.counts.crm.created), (4, 6));
+    assert!(block_on(runner::history(&host, "g1", 1)).unwrap()[0].undoable);
+
+    let undo = block_on(connector::undo_last_run(&host, "g1")).unwrap();
+    assert_eq!(undo.outcome, "ok", "{undo:?}");
+    assert_eq!((undo.counts.remote.deleted, undo.counts.crm.deleted), (4, 6));
+    assert_eq!(emu.contacts().len(), 6, "Google as before the run");
+    assert_eq!(host.inner.live_contacts().len(), 4, "the CRM as before the run");
+    assert!(block_on(runner::history(&host, "g1", 5)).unwrap().iter().all(|r| !r.undoable));
+    let again = block_on(connector::undo_last_run(&host, "g1")).unwrap_err();
+    assert_eq!(again.code, contact_sync::error::ErrorCode::NotFound);
+}

@@ -1,6 +1,6 @@
 //! The Google connector's methods of `ContactSyncPlugin` (thin wrappers over
 //! `providers::google::connector`): connect, testConnection, disconnect, forgetLinks,
-//! sync, preview, cancel, history.
+//! sync, preview, cancel, history, undoLastRun.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -144,6 +144,13 @@ impl ContactSyncPlugin {
     #[wasm_bindgen(js_name = cancel)]
     pub fn cancel(&self) {
         cancel_flag().set(true);
+    }
+
+    /// Undoes the latest run of the spoke that changed contacts.
+    #[wasm_bindgen(js_name = undoLastRun, unchecked_return_type = "Promise<RunReport>")]
+    pub fn undo_last_run(&self, spoke_id: String) -> Promise {
+        let core = self.core();
+        promise(async move { connector::undo_last_run(core.host(), &spoke_id).await })
     }
 
     /// The last `limit` runs of a spoke, newest first.

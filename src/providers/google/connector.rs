@@ -87,7 +87,7 @@ pub async fn disconnect<H: Host>(host: &H, spoke_id: &str) -> PluginResult<()> {
 /// `clientData`, then e-mail, then phone), so nothing is duplicated.
 pub async fn forget_links<H: Host>(host: &H, spoke_id: &str) -> PluginResult<()> {
     let keys = SpokeKeys::for_spoke(spoke_id);
-    host.storage_write(&serde_json::Map::new(), &[keys.state, keys.journal]).await
+    host.storage_write(&serde_json::Map::new(), &[keys.state, keys.journal, keys.undo_base]).await
 }
 
 /// One run (or a preview with `options.dry_run`), recorded in the history.
@@ -100,7 +100,21 @@ pub async fn sync<H: Host>(host: &H, spoke_id: &str, options: &RunOptions, cance
     let mut run = SpokeRun::new(host, &mut provider, spoke_id, cancel)?;
     let (report, journal) = run.run(config, options).await?;
     if !options.dry_run && report.outcome != "alreadyRunning" {
-        runner::record_run(host, &report, &journal).await?;
+        runner::record_run_with_base(host, &report, &journal, run.pre_run_state()).await?;
+    }
+    Ok(report)
+}
+
+/// Undoes the latest run of the spoke that changed contacts (see [`SpokeRun::undo`]).
+pub async fn undo_last_run<H: Host>(host: &H, spoke_id: &str) -> PluginResult<RunReport> {
+    let s = settings(host).await?;
+    let spoke = google_spoke(&s, spoke_id)?;
+    let mut provider = GoogleSpoke::new(host, auth_of(&spoke), Quota::default());
+    let cancel = Cell::new(false);
+    let mut run = SpokeRun::new(host, &mut provider, spoke_id, &cancel)?;
+    let report = run.undo(spoke_id).await?;
+    if report.outcome != "alreadyRunning" {
+        runner::record_run(host, &report, &crate::engine::journal::Journal::default()).await?;
     }
     Ok(report)
 }
