@@ -385,3 +385,34 @@ fn undo_of_the_latest_run_removes_what_it_created_on_both_sides() {
     let again = block_on(connector::undo_last_run(&host, "g1")).unwrap_err();
     assert_eq!(again.code, contact_sync::error::ErrorCode::NotFound);
 }
+
+#[test]
+fn a_crm_change_event_runs_a_debounced_sync_that_reaches_google() {
+    use contact_sync::plugin_core::PluginCore;
+    use contact_sync::providers::google::connector;
+    let emu = emulator();
+    let host = RealHost::new(&emu, true);
+    let e = emu.endpoints();
+    let mut v = serde_json::to_value(Settings::default()).unwrap();
+    v["spokes"] = json!([{"id": "g1", "kind": "google", "name": "Work", "allowCreate": true,
+        "clientId": google_support::CLIENT_ID,
+        "endpoints": {"auth": e.auth, "token": e.token, "api": e.api, "revoke": e.revoke}}]);
+    let settings = Settings::from_value(&v).unwrap();
+    block_on(host.storage_write(&Map::from_iter([("settings".to_string(), serde_json::to_value(&settings).unwrap())]), &[])).unwrap();
+    block_on(host.secret_set("google.g1.clientSecret", CLIENT_SECRET)).unwrap();
+    let core = PluginCore::new(host);
+    block_on(connector::connect(core.host(), "g1", REDIRECT)).unwrap();
+    block_on(connector::sync(core.host(), "g1", &RunOptions::default(), &Cell::new(false))).unwrap();
+
+    let c = block_on(core.host().crm_create(&crm_person("Eve", "Event", "eve@example.org", None))).unwrap();
+    block_on(core.handle_event(&json!({"type": "contact.created", "contactId": c.id}))).unwrap();
+    let started = core.host().now_ms();
+    let reports = block_on(connector::after_event(&core, &Cell::new(false))).unwrap();
+    assert!(core.host().now_ms() - started >= connector::DEBOUNCE_MS);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].trigger, "event");
+    assert_eq!(reports[0].counts.remote.created, 1);
+    assert!(emu.contacts().iter().any(|p| p["emailAddresses"][0]["value"] == "eve@example.org"));
+    // Nothing pending any more: a second call does nothing.
+    assert!(block_on(connector::after_event(&core, &Cell::new(false))).unwrap().is_empty());
+}

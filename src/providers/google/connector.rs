@@ -160,6 +160,38 @@ pub async fn status<H: Host>(host: &H, spoke: &SpokeSettings) -> PluginResult<Go
     Ok(GoogleStatus { connected, last_run, last_success_at, problem, linked })
 }
 
+/// Call after `PluginCore::handle_event` recorded an event: waits [`DEBOUNCE_MS`] on the
+/// host's clock; if no later event arrived meanwhile (that event's call takes over), takes
+/// the pending events and runs every Google spoke — trigger `event` for contact changes
+/// when `sync.onChange`, `startup` for `crm.opened` when `sync.onOpen`. The run is
+/// incremental: only the changed CRM contacts and one delta request to Google.
+pub async fn after_event<H: Host>(core: &crate::plugin_core::PluginCore<H>, cancel: &Cell<bool>) -> PluginResult<Vec<RunReport>> {
+    let host = core.host();
+    let Some(at) = core.pending_events().last_at_ms else { return Ok(Vec::new()) };
+    host.sleep(DEBOUNCE_MS as u32).await;
+    if core.pending_events().last_at_ms != Some(at) {
+        return Ok(Vec::new());
+    }
+    let pending = core.take_pending_events();
+    let s = settings(host).await?;
+    if !s.sync_enabled {
+        return Ok(Vec::new());
+    }
+    let trigger = if !pending.contact_ids.is_empty() && s.sync_on_change {
+        "event"
+    } else if pending.crm_opened && s.sync_on_open {
+        "startup"
+    } else {
+        return Ok(Vec::new());
+    };
+    let options = RunOptions { trigger: trigger.into(), dry_run: false, budget_ms: None };
+    let mut reports = Vec::new();
+    for spoke in s.spokes.iter().filter(|sp| sp.kind == SpokeKind::Google) {
+        reports.push(sync(host, &spoke.id, &options, cancel).await?);
+    }
+    Ok(reports)
+}
+
 /// Whether an event-triggered run is due: the last event is at least [`DEBOUNCE_MS`] old.
 pub fn debounce_due(last_event_ms: Option<f64>, now_ms: f64) -> bool {
     last_event_ms.is_some_and(|t| now_ms - t >= DEBOUNCE_MS)
