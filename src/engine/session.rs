@@ -392,7 +392,26 @@ impl SyncSession {
         let mut req = FetchRequest::default();
         let mut crm_ids = BTreeSet::new();
         let mut remote_ids = BTreeSet::new();
-        for (crm_id, link) in &self.state.links {
+        // After incremental listings only the pairs with news need a look; after a full
+        // listing of one side every pair may need the other side's record.
+        let any_full = self.crm_listing.full || self.remote_listing.full;
+        let mut around: BTreeSet<&str> = BTreeSet::new();
+        if !any_full {
+            around.extend(self.crm.keys().map(String::as_str));
+            around.extend(self.crm_listing.gone.iter().map(String::as_str));
+            around.extend(self.state.dirty_crm.iter().map(String::as_str));
+            for r in self.remote.keys().chain(self.remote_listing.gone.iter()).chain(self.state.dirty_remote.iter()) {
+                if let Some(c) = self.state.crm_of(r) {
+                    around.insert(c);
+                }
+            }
+        }
+        let pairs: Box<dyn Iterator<Item = (&String, &Link)>> = if any_full {
+            Box::new(self.state.links.iter())
+        } else {
+            Box::new(around.iter().filter_map(|c| self.state.links.get_key_value(*c)))
+        };
+        for (crm_id, link) in pairs {
             let c_here = self.crm.contains_key(crm_id) || self.crm_gone(crm_id);
             let r_here = self.remote.contains_key(&link.remote_id) || self.remote_gone(&link.remote_id);
             let dirty = self.state.dirty_crm.contains(crm_id) || self.state.dirty_remote.contains(&link.remote_id);
