@@ -314,8 +314,11 @@ pub fn to_person(contact: &Contact, crm_id: Option<&str>, base: Option<&Person>,
     person
 }
 
-/// The canonical fields Google cannot hold (never read as cleared there).
-pub const UNSUPPORTED_FIELDS: &[&str] = &["doNotContact", "owner"];
+/// The canonical fields Google cannot hold (never read as cleared there). `labels` is
+/// listed until the runner loads and creates contact groups for the label mapping: the
+/// Person mapping already carries memberships, but without the group directory a label
+/// would read as absent, and absent must never mean "removed".
+pub const UNSUPPORTED_FIELDS: &[&str] = &["doNotContact", "owner", "labels"];
 
 #[cfg(test)]
 mod tests {
