@@ -54,6 +54,13 @@ pub fn run<F: Fetch>(host: &MemoryHost, provider: &mut CardDavProvider<F>, cfg: 
     let mut cfg = cfg.clone();
     cfg.capabilities = provider.capabilities().fields;
     let mut session = SyncSession::new(cfg, state.clone()).expect("session");
+    let trace = std::env::var_os("CARDDAV_TRACE").is_some();
+    let t0 = std::time::Instant::now();
+    let phase = |name: &str| {
+        if trace {
+            eprintln!("[driver] {name} at {:.2} s", t0.elapsed().as_secs_f64());
+        }
+    };
     // CRM side.
     let crm_cursor = state.crm_cursor.clone();
     let mut cursor = crm_cursor.clone();
@@ -67,6 +74,7 @@ pub fn run<F: Fetch>(host: &MemoryHost, provider: &mut CardDavProvider<F>, cfg: 
         }
         cursor = Some(page.next_cursor);
     }
+    phase("crm listed");
     // Remote side.
     let remote_cursor = state.remote_cursor.clone();
     let first = block_on(provider.list_page(remote_cursor.as_deref(), None));
@@ -80,11 +88,15 @@ pub fn run<F: Fetch>(host: &MemoryHost, provider: &mut CardDavProvider<F>, cfg: 
         PageNext::Done(c) => session.handle_remote_listing_complete(&c),
         PageNext::More(_) => panic!("the CardDAV provider lists in one page"),
     }
+    phase("remote listed");
     // Fetches the engine asks for.
     for _ in 0..3 {
         let want = session.poll_fetch();
         if want.is_empty() {
             break;
+        }
+        if trace {
+            eprintln!("[driver] fetch {} crm, {} remote", want.crm_ids.len(), want.remote_ids.len());
         }
         if !want.crm_ids.is_empty() {
             let got = block_on(host.crm_get(&want.crm_ids)).expect("crm get");
@@ -109,7 +121,9 @@ pub fn run<F: Fetch>(host: &MemoryHost, provider: &mut CardDavProvider<F>, cfg: 
     // Plan and write, round after round.
     let mut outcome = RunOutcome { summaries: Vec::new(), errors: Vec::new(), conflicts_412: 0 };
     for _ in 0..4 {
+        phase("planning");
         let plan = session.plan().expect("plan");
+        phase(&format!("planned {} writes", plan.writes.len()));
         if plan.is_empty() {
             break;
         }
@@ -144,6 +158,7 @@ pub fn run<F: Fetch>(host: &MemoryHost, provider: &mut CardDavProvider<F>, cfg: 
             session.handle_write_result(w.id, result);
         }
     }
+    phase("written");
     outcome.errors = session.errors().to_vec();
     *state = session.checkpoint();
     outcome

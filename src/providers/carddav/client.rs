@@ -14,7 +14,7 @@ use super::url;
 use super::xml::{self, DavResource, PropName, CALSERVER, CARDDAV, DAV};
 
 /// How many hrefs go into one addressbook-multiget.
-pub const MULTIGET_CHUNK: usize = 1000;
+pub const MULTIGET_CHUNK: usize = 5000;
 /// Redirects followed per request (well-known URIs redirect once, rarely twice).
 const MAX_REDIRECTS: usize = 5;
 
@@ -266,9 +266,13 @@ impl<F: Fetch> CardDavClient<F> {
     pub async fn sync_collection(&self, book_url: &str, token: Option<&str>, with_data: bool) -> Result<SyncOutcome, CardDavError> {
         let book_url = url::as_collection(book_url);
         let props: &[PropName] = if with_data { CARD_PROPS } else { &[(DAV, "getetag")] };
-        let mut changed: Vec<RemoteCard> = Vec::new();
-        let mut removed: Vec<String> = Vec::new();
+        // Keyed by decoded path: a later answer page overrides an earlier one (linear, not
+        // a scan per response: a first sync of a large book is one answer of thousands).
+        let mut changed: std::collections::HashMap<String, RemoteCard> = std::collections::HashMap::new();
+        let mut removed: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut order: Vec<String> = Vec::new();
         let mut token = token.map(str::to_string);
+        let book_key = url::percent_decode(url::path(&book_url)).trim_end_matches('/').to_string();
         loop {
             let body = xml::sync_collection_body(token.as_deref(), props);
             let (_, response) = self
@@ -288,21 +292,24 @@ impl<F: Fetch> CardDavClient<F> {
             }
             let ms = xml::parse_multistatus(&response.body)?;
             let mut truncated = false;
-            for r in &ms.resources {
-                if url::same_resource(&r.href, &book_url) {
+            for r in ms.resources {
+                let key = url::percent_decode(url::path(&r.href)).trim_end_matches('/').to_string();
+                if key == book_key {
                     truncated |= r.status == Some(507);
                     continue;
                 }
                 if r.status == Some(404) {
-                    changed.retain(|c| !url::same_resource(&c.href, &r.href));
-                    removed.push(r.href.clone());
+                    changed.remove(&key);
+                    removed.insert(key, r.href.clone());
                     continue;
                 }
                 let Some(etag) = r.etag() else { continue };
                 let data = r.prop_text(CARDDAV, "address-data").filter(|d| !d.is_empty());
-                removed.retain(|h| !url::same_resource(h, &r.href));
-                changed.retain(|c| !url::same_resource(&c.href, &r.href));
-                changed.push(RemoteCard { href: r.href.clone(), etag, data });
+                removed.remove(&key);
+                if !changed.contains_key(&key) {
+                    order.push(key.clone());
+                }
+                changed.insert(key, RemoteCard { href: r.href, etag, data });
             }
             let next = ms
                 .sync_token
@@ -314,6 +321,8 @@ impl<F: Fetch> CardDavClient<F> {
                 break;
             }
         }
+        let changed: Vec<RemoteCard> = order.into_iter().filter_map(|k| changed.remove(&k)).collect();
+        let removed: Vec<String> = removed.into_values().collect();
         let token = token.unwrap_or_default();
         Ok(SyncOutcome::Delta { changed, removed, token })
     }

@@ -363,10 +363,10 @@ impl<F: Fetch> Provider for CardDavProvider<F> {
 
     async fn fetch(&mut self, ids: &[String]) -> Result<Vec<(String, ItemResult)>, ProviderError> {
         let cards = self.client.multiget(&self.book_url, ids).await?;
+        let by_key: HashMap<String, RemoteCard> = cards.into_iter().map(|c| (key(&c.href), c)).collect();
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let found = cards.iter().find(|c| url::same_resource(&c.href, id));
-            let result = match found {
+            let result = match by_key.get(&key(id)) {
                 Some(card) => match self.remember(card) {
                     Ok(mut r) => {
                         r.id = id.clone();
