@@ -311,3 +311,14 @@ fn mapping_type_checks_refuse_a_date_into_an_email_list() {
     let row: mapping::FieldMappingRow = serde_json::from_value(json!({"crmField": "emails", "remoteField": "emails", "direction": "toRemote", "priority": "crm", "fillEmpty": true})).unwrap();
     assert_eq!(row.direction, mapping::Direction::ToRemote);
 }
+
+#[test]
+fn a_note_with_touching_markers_does_not_break_the_block_splice() {
+    let tricky = format!("{} end of work details ---", mapping::BLOCK_START);
+    let _ = mapping::block_of(&tricky);
+    let _ = mapping::strip_block(&tricky);
+    let spliced = mapping::splice_block(&tricky, "Company: Acme");
+    assert!(spliced.contains("Company: Acme"));
+    assert_eq!(mapping::block_of(&mapping::splice_block("Hello", "Title: CTO")), "Title: CTO");
+    assert_eq!(mapping::strip_block(&mapping::splice_block("Hello", "Title: CTO")), "Hello");
+}

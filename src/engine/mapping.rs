@@ -615,8 +615,11 @@ pub fn work_details(c: &Contact) -> String {
 
 fn block_range(s: &str) -> Option<(usize, usize)> {
     let start = s.find(BLOCK_START)?;
-    let end_rel = s[start..].find(BLOCK_END)?;
-    Some((start, start + end_rel + BLOCK_END.len()))
+    // Search the end marker after the whole start marker, so that markers sharing their
+    // dashes can never give an inverted range.
+    let body = start + BLOCK_START.len();
+    let end_rel = s.get(body..)?.find(BLOCK_END)?;
+    Some((start, body + end_rel + BLOCK_END.len()))
 }
 
 /// The content of the marked block ("" when there is none).

@@ -6,8 +6,13 @@
 //! `tests/engine_purity.rs` fails the build if a file under `src/engine/` names a JS binding
 //! crate.
 //!
-//! Modules: [`model`] (the canonical contact), `normalize`, [`mapping`], `matching`,
-//! `merge`, `state`, `guard`, `plan`, `journal`, `lease`, `filter`, `session`.
+//! Modules: [`model`] (the canonical contact), [`normalize`] (comparison forms),
+//! [`mapping`] (the field-mapping table, catalogue, type checks, note block), [`matching`]
+//! (e-mail / phone first match, ambiguity reports), [`merge`] (field-level three-way
+//! merge), [`state`] (links, bases, cursors, intents; versioned serialized form),
+//! [`guard`], [`filter`], [`plan`] (writes and results), [`journal`] (undo), [`lease`]
+//! (one run per spoke), [`report`] (the engine's part of `RunReport`), and [`session`],
+//! the state machine a runner drives (its module documentation gives the call order).
 
 pub mod config;
 pub mod error;
