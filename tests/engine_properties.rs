@@ -210,7 +210,8 @@ proptest! {
         for (i, id) in ids.iter().enumerate() {
             let (crm_edit, remote_edit) = plan[i % plan.len()];
             let rid = st.remote_of(id).unwrap().to_string();
-            // 0: none, 1: first name, 2: last name, 3: company — never the same field on both sides.
+            // 0: none, 1: first name, 2: last name, 3: company (4: e-mails removed on the
+            // remote) — never the same field on both sides.
             let fields = ["", "firstName", "lastName", "company"];
             let remote_edit = if remote_edit == crm_edit { 0 } else { remote_edit };
             if crm_edit > 0 {
@@ -225,9 +226,14 @@ proptest! {
                 expect.push((id.clone(), fields[remote_edit as usize], v));
             }
         }
+        // A multi-valued removal: the remote drops the first contact's e-mail.
+        let first_rid = st.remote_of(&ids[0]).unwrap().to_string();
+        world.remote.edit(&first_rid, |c| c.emails.clear());
         let o = run(&mut world, &cfg, &state, &f);
         let state = settle(&mut world, &cfg, o.state, 4)?;
         converged(&world, &cfg, &state).map_err(TestCaseError::fail)?;
+        let emails = world.crm.contacts[&ids[0]].fields.get("emails").and_then(|v| v.as_array().map(|a| a.len())).unwrap_or(0);
+        prop_assert_eq!(emails, 0, "the remote's removal reached the CRM");
         for (id, field, v) in expect {
             prop_assert_eq!(world.crm.contacts[&id].fields.get(field).and_then(|x| x.as_str()), Some(v.as_str()), "{} {}", id, field);
         }

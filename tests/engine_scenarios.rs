@@ -322,3 +322,20 @@ fn a_note_with_touching_markers_does_not_break_the_block_splice() {
     assert_eq!(mapping::block_of(&mapping::splice_block("Hello", "Title: CTO")), "Title: CTO");
     assert_eq!(mapping::strip_block(&mapping::splice_block("Hello", "Title: CTO")), "Hello");
 }
+
+#[test]
+fn an_email_replaced_on_either_side_replaces_it_on_the_other() {
+    let cfg = open_config();
+    let mut w = World::default();
+    let id = w.crm.create(crm_fields("Cid", "Cooper", &["cid@old.org"], &[], ""));
+    let st = run(&mut w, &cfg, "", &Faults::default()).state;
+    let rid = linked(&st, &id);
+    w.remote.edit(&rid, |c| c.emails[0].value = "cid@new.org".into());
+    let st = run(&mut w, &cfg, &st, &Faults::default()).state;
+    assert_eq!(w.crm.contacts[&id].fields["emails"], json!([{ "value": "cid@new.org", "type": "work" }]));
+    w.crm.set(&id, "emails", json!([{ "value": "cid@newer.org", "type": "work" }]));
+    let st = run(&mut w, &cfg, &st, &Faults::default()).state;
+    let emails: Vec<&str> = w.remote.records[&rid].contact.emails.iter().map(|e| e.value.as_str()).collect();
+    assert_eq!(emails, vec!["cid@newer.org"]);
+    assert_eq!(run(&mut w, &cfg, &st, &Faults::default()).writes, 0);
+}

@@ -241,7 +241,9 @@ fn merge_items(rules: &FieldRules, crm: &[Item], remote: &[Item], base: Option<&
             match (ci, ri, in_base) {
                 (Some(_), Some(_), _) => true,
                 (Some(_), None, false) | (None, Some(_), false) => true,
-                (Some(i), None, true) => !in_remote(h) || changed_vs_base(h, i),
+                // Removed on the remote (unless it could not hold it): gone, unless the
+                // CRM edited its attributes meanwhile (edit beats delete).
+                (Some(i), None, true) => in_remote(h) || changed_vs_base(h, i),
                 (None, Some(i), true) => changed_vs_base(h, i),
                 (None, None, _) => false,
             }
