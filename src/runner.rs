@@ -25,7 +25,7 @@ use crate::engine::state::SpokeState;
 use crate::engine::{EngineError, PlanSummary, Side, SyncConfig};
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::{Host, LogLevel};
-use crate::providers::{ItemResult, ListError, NewRemote, PageNext, Provider, ProviderError};
+use crate::providers::{ItemResult, ListError, NewRemote, PageNext, Provider, ProviderError, RemoteLabel};
 use crate::settings::{Settings, SpokeSettings};
 
 /// CRM contacts per `crm.listChanges` page.
@@ -50,6 +50,8 @@ pub struct SpokeKeys {
     pub journal: String,
     /// The state before the latest run that wrote, restored by its undo.
     pub undo_base: String,
+    /// Remote ids of the mapped labels at the last run (tells a deleted group from a new one).
+    pub labels: String,
 }
 
 impl SpokeKeys {
@@ -61,6 +63,7 @@ impl SpokeKeys {
             history: format!("spoke.{id}.history"),
             journal: format!("spoke.{id}.journal"),
             undo_base: format!("spoke.{id}.undoBase"),
+            labels: format!("spoke.{id}.labels"),
         }
     }
 }
@@ -393,6 +396,62 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         Ok(())
     }
 
+    /// Loads (and outside previews creates) the remote groups of the mapped labels before
+    /// anything is listed, so a membership never reads as absent for want of its group.
+    /// A mapped group that existed at the last run and is gone now (deleted remotely, or
+    /// deleted and made again) would remove its label from every CRM member: that trips
+    /// the guard unless `guard.maxDeleteShare` is raised to 100% for the run.
+    async fn prepare_labels(&mut self, config: &mut SyncConfig, options: &RunOptions) -> PluginResult<Result<(), EngineError>> {
+        if config.labels.is_empty() || config.capabilities.unsupported.iter().any(|u| u == "labels") {
+            return Ok(Ok(()));
+        }
+        let mut names: Vec<String> = Vec::new();
+        for row in &config.labels {
+            let name = row.remote_label.trim().to_string();
+            if !name.is_empty() && !names.iter().any(|n| n.to_lowercase() == name.to_lowercase()) {
+                names.push(name);
+            }
+        }
+        let prepared = match self.provider.prepare_labels(&names, !options.dry_run).await {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(from_provider(&e))),
+        };
+        let remembered: Map<String, Value> = match self.read_json(&self.keys.labels).await? {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let vanished: Vec<&RemoteLabel> = prepared
+            .iter()
+            .filter(|l| {
+                remembered
+                    .get(&l.name.to_lowercase())
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| l.missing || id != l.id)
+            })
+            .collect();
+        if !vanished.is_empty() && config.max_delete_share < 1.0 {
+            let list: Vec<&str> = vanished.iter().map(|l| l.name.as_str()).collect();
+            return Ok(Err(EngineError::new(
+                "GUARD_TRIPPED",
+                format!(
+                    "the address-book label(s) {} were deleted since the last run; syncing would remove them from every mapped CRM contact; nothing was written",
+                    list.join(", ")
+                ),
+                "If the deletion is intended, raise guard.maxDeleteShare to 100% for one run; otherwise remove the label's mapping row.",
+            )));
+        }
+        if !options.dry_run {
+            let mut map = Map::new();
+            for l in prepared.iter().filter(|l| !l.id.is_empty()) {
+                map.insert(l.name.to_lowercase(), Value::String(l.id.clone()));
+            }
+            let mut put = Map::new();
+            put.insert(self.keys.labels.clone(), Value::Object(map));
+            self.host.storage_write(&put, &[]).await?;
+        }
+        Ok(Ok(()))
+    }
+
     async fn load_state(&self) -> PluginResult<SpokeState> {
         match self.read_json(&self.keys.state).await? {
             Some(Value::String(text)) => SpokeState::from_json(&text).map_err(|e| {
@@ -639,6 +698,12 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         let state = self.load_state().await?;
         self.pre_state = Some(state.to_json());
         let (crm_cursor, remote_cursor) = (state.crm_cursor.clone(), state.remote_cursor.clone());
+        let mut config = config;
+        if let Err(e) = self.prepare_labels(&mut config, options).await? {
+            let mut report = self.empty_report(&spoke_id, options, if e.code == "GUARD_TRIPPED" { "guard" } else { "failed" });
+            report.errors.push(report_error(&e));
+            return Ok((report, Journal::default()));
+        }
         let mut session = match SyncSession::new(config, state) {
             Ok(s) => s,
             Err(e) => {

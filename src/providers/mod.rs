@@ -117,6 +117,17 @@ pub enum ItemResult {
     Failed(ProviderError),
 }
 
+/// A mapped label as the remote holds it, after [`Provider::prepare_labels`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteLabel {
+    /// The label name (as mapped in settings).
+    pub name: String,
+    /// The remote id (Google: `contactGroups/…`); empty when missing and not created.
+    pub id: String,
+    /// It did not exist before this call.
+    pub missing: bool,
+}
+
 /// The operations a run needs from a spoke. Calls for one account are made one at a time
 /// (the runner never overlaps them).
 #[allow(async_fn_in_trait)]
@@ -139,4 +150,12 @@ pub trait Provider {
 
     /// Deletes (at most `max_delete`); results in input order.
     async fn delete(&mut self, ids: &[String]) -> Result<Vec<ItemResult>, ProviderError>;
+
+    /// Loads the remote labels (groups) so records read and write memberships by name,
+    /// creating each of `names` that does not exist yet when `create` (never in a
+    /// preview). Providers without labels keep this default: nothing to prepare.
+    async fn prepare_labels(&mut self, names: &[String], create: bool) -> Result<Vec<RemoteLabel>, ProviderError> {
+        let _ = (names, create);
+        Ok(Vec::new())
+    }
 }

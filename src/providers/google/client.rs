@@ -16,6 +16,7 @@ use crate::providers::google::person::{self, GroupDirectory, UNSUPPORTED_FIELDS}
 use crate::providers::google::protocol::{self as p, ApiRequest, Failure, ItemOutcome, ListMode, Person, RequestKind};
 use crate::providers::{
     Capabilities, ChangePage, ConcurrencyControl, CursorKind, ItemResult, ListError, NewRemote, PageNext, Provider,
+    RemoteLabel,
 };
 
 /// Attempts of one request before its error is returned (429s and 5xx included).
@@ -390,5 +391,37 @@ impl<H: Host> Provider for GoogleSpoke<'_, H> {
             }
             Err((_, e)) => Err(e),
         }
+    }
+
+    async fn prepare_labels(&mut self, names: &[String], create: bool) -> Result<Vec<RemoteLabel>, ProviderError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.load_groups().await?;
+        let mut out: Vec<RemoteLabel> = Vec::with_capacity(names.len());
+        for name in names {
+            let name = name.trim();
+            if name.is_empty() || out.iter().any(|l| l.name == name) {
+                continue;
+            }
+            if let Some(id) = self.groups.resource_of(name) {
+                out.push(RemoteLabel { name: name.to_string(), id: id.to_string(), missing: false });
+                continue;
+            }
+            let id = if create {
+                match self.create_group(name).await {
+                    Ok(id) => id,
+                    // Maybe created meanwhile (names are unique, 409): use that one.
+                    Err(e) => {
+                        self.load_groups().await?;
+                        self.groups.resource_of(name).map(str::to_string).ok_or(e)?
+                    }
+                }
+            } else {
+                String::new()
+            };
+            out.push(RemoteLabel { name: name.to_string(), id, missing: true });
+        }
+        Ok(out)
     }
 }

@@ -87,7 +87,7 @@ pub async fn disconnect<H: Host>(host: &H, spoke_id: &str) -> PluginResult<()> {
 /// `clientData`, then e-mail, then phone), so nothing is duplicated.
 pub async fn forget_links<H: Host>(host: &H, spoke_id: &str) -> PluginResult<()> {
     let keys = SpokeKeys::for_spoke(spoke_id);
-    host.storage_write(&serde_json::Map::new(), &[keys.state, keys.journal, keys.undo_base]).await
+    host.storage_write(&serde_json::Map::new(), &[keys.state, keys.journal, keys.undo_base, keys.labels]).await
 }
 
 /// One run (or a preview with `options.dry_run`), recorded in the history.

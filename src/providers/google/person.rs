@@ -37,19 +37,26 @@ impl GroupDirectory {
 
     /// Adds (or renames) a group.
     pub fn insert(&mut self, resource_name: &str, name: &str) {
-        self.by_resource.insert(resource_name.to_string(), name.to_string());
-        self.by_name.insert(name.to_string(), resource_name.to_string());
+        if let Some(old) = self.by_resource.insert(resource_name.to_string(), name.to_string()) {
+            self.by_name.remove(&name_key(&old));
+        }
+        self.by_name.insert(name_key(name), resource_name.to_string());
     }
 
-    /// The resource name of a label.
+    /// The resource name of a label (Google group names are unique regardless of case).
     pub fn resource_of(&self, name: &str) -> Option<&str> {
-        self.by_name.get(name).map(String::as_str)
+        self.by_name.get(&name_key(name)).map(String::as_str)
     }
 
     /// The label of a resource name (user groups only).
     pub fn name_of(&self, resource_name: &str) -> Option<&str> {
         self.by_resource.get(resource_name).map(String::as_str)
     }
+}
+
+/// How group names compare: trimmed, case-insensitive (as Google enforces uniqueness).
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
 }
 
 fn text(v: &Option<String>) -> String {
@@ -297,6 +304,18 @@ pub fn to_person(contact: &Contact, crm_id: Option<&str>, base: Option<&Person>,
             });
         }
     }
+    if base.is_none() && !memberships.is_empty() {
+        // Ours go to My Contacts as well (a label alone would hide them from the list).
+        memberships.insert(
+            0,
+            Membership {
+                contact_group_membership: Some(GroupMembership {
+                    contact_group_resource_name: "contactGroups/myContacts".into(),
+                }),
+                metadata: None,
+            },
+        );
+    }
     if memberships.is_empty() && base.is_some() {
         // A contact must keep one membership; myContacts is where Google puts ours.
         memberships.push(Membership {
@@ -314,11 +333,10 @@ pub fn to_person(contact: &Contact, crm_id: Option<&str>, base: Option<&Person>,
     person
 }
 
-/// The canonical fields Google cannot hold (never read as cleared there). `labels` is
-/// listed until the runner loads and creates contact groups for the label mapping: the
-/// Person mapping already carries memberships, but without the group directory a label
-/// would read as absent, and absent must never mean "removed".
-pub const UNSUPPORTED_FIELDS: &[&str] = &["doNotContact", "owner", "labels"];
+/// The canonical fields Google cannot hold (never read as cleared there). Labels are
+/// supported: the runner loads (and creates) the mapped contact groups before it lists
+/// contacts, so a membership never reads as absent for want of the group directory.
+pub const UNSUPPORTED_FIELDS: &[&str] = &["doNotContact", "owner"];
 
 #[cfg(test)]
 mod tests {
