@@ -11,6 +11,7 @@
 //! Tokens never pass through here: the provider asks the host's secrets for them.
 
 use std::cell::Cell;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -119,6 +120,38 @@ pub struct ReportError {
     pub retry_at: Option<String>,
 }
 
+/// One step of a run, the contract's `Progress`. During `pull` the total is not known
+/// yet: `total` equals `done` (records read so far).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// The spoke.
+    pub spoke_id: String,
+    /// `pull` | `match` | `write` | `done`.
+    pub phase: &'static str,
+    /// Records read (pull), writes planned (match) or writes made (write, done).
+    pub done: u64,
+    /// See `done`; for `write` the writes planned.
+    pub total: u64,
+}
+
+/// Where a run reports progress (the wasm boundary forwards to the JS callback). It is
+/// called between awaits, with no borrow of the run's state held.
+#[derive(Clone)]
+pub struct ProgressSink(pub Rc<dyn Fn(&Progress)>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+impl PartialEq for ProgressSink {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// How a run is asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
@@ -128,11 +161,25 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Stop writing after this long (host clock); the next run continues.
     pub budget_ms: Option<f64>,
+    /// When not empty and the spoke has a CRM cursor: read only these CRM contacts
+    /// instead of the CRM's change listing (host change events). The CRM cursor stays
+    /// where it was, so the next full run still sees every change.
+    pub contact_ids: Vec<String>,
+    /// Progress reports, if someone listens.
+    pub progress: Option<ProgressSink>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { trigger: "manual".into(), dry_run: false, budget_ms: None }
+        RunOptions { trigger: "manual".into(), dry_run: false, budget_ms: None, contact_ids: Vec::new(), progress: None }
+    }
+}
+
+impl RunOptions {
+    fn report(&self, spoke_id: &str, phase: &'static str, done: u64, total: u64) {
+        if let Some(sink) = &self.progress {
+            (sink.0)(&Progress { spoke_id: spoke_id.to_string(), phase, done, total });
+        }
     }
 }
 
@@ -247,7 +294,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
     /// than being overwritten), then restores the state from before that run. When some
     /// inverse write is refused, the state is left as it is and the report says which.
     pub async fn undo(&mut self, spoke_id: &str) -> PluginResult<RunReport> {
-        let options = RunOptions { trigger: "undo".into(), dry_run: false, budget_ms: None };
+        let options = RunOptions { trigger: "undo".into(), ..RunOptions::default() };
         if !self.take_lease().await? {
             let mut report = self.empty_report(spoke_id, &options, "alreadyRunning");
             report.errors.push(ReportError {
@@ -470,29 +517,60 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         self.host.storage_write(&put, &[]).await
     }
 
-    async fn pull_crm(&self, session: &mut SyncSession, cursor: Option<String>) {
+    /// Pulls the CRM side; returns the records read.
+    async fn pull_crm(&self, session: &mut SyncSession, cursor: Option<String>, options: &RunOptions, spoke_id: &str) -> u64 {
         let listing = if cursor.is_some() { Listing::Incremental } else { Listing::Full };
+        let mut read = 0u64;
+        if let (Some(kept), false) = (&cursor, options.contact_ids.is_empty()) {
+            // An event run: only the named contacts, the cursor unchanged.
+            for chunk in options.contact_ids.chunks(CRM_PAGE as usize) {
+                match self.host.crm_get(chunk).await {
+                    Ok(found) => {
+                        let missing: Vec<String> =
+                            chunk.iter().filter(|id| !found.iter().any(|c| &c.id == *id)).cloned().collect();
+                        read += found.len() as u64;
+                        session.handle_crm_page(found, Listing::Incremental);
+                        session.handle_crm_missing(&missing);
+                        options.report(spoke_id, "pull", read, read);
+                    }
+                    Err(e) => {
+                        session.handle_crm_listing_failed(from_plugin(&e));
+                        return read;
+                    }
+                }
+            }
+            session.handle_crm_listing_done(kept, Listing::Incremental);
+            return read;
+        }
         let mut cursor = cursor;
         loop {
             match self.host.crm_list_changes(cursor.as_deref(), CRM_PAGE).await {
                 Ok(page) => {
+                    read += page.contacts.len() as u64;
                     session.handle_crm_page(page.contacts, listing);
+                    options.report(spoke_id, "pull", read, read);
                     if !page.has_more {
-                        session.handle_crm_listing_complete(&page.next_cursor);
-                        return;
+                        session.handle_crm_listing_done(&page.next_cursor, listing);
+                        return read;
                     }
                     cursor = Some(page.next_cursor);
                 }
                 Err(e) => {
                     session.handle_crm_listing_failed(from_plugin(&e));
-                    return;
+                    return read;
                 }
             }
         }
     }
 
     /// Pulls the remote side; a dead cursor restarts as a full listing (once).
-    async fn pull_remote(&mut self, session: &mut SyncSession, cursor: Option<String>) -> Result<bool, ProviderError> {
+    async fn pull_remote(
+        &mut self,
+        session: &mut SyncSession,
+        cursor: Option<String>,
+        progress: (&RunOptions, &str, u64),
+    ) -> Result<bool, ProviderError> {
+        let (options, spoke_id, mut read) = progress;
         let mut cursor = cursor;
         let mut relisted = false;
         'listing: loop {
@@ -501,11 +579,13 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             loop {
                 match self.provider.list_page(cursor.as_deref(), page.as_deref()).await {
                     Ok(got) => {
+                        read += got.records.len() as u64;
                         session.handle_remote_page(got.records, listing);
+                        options.report(spoke_id, "pull", read, read);
                         match got.next {
                             PageNext::More(token) => page = Some(token),
                             PageNext::Done(sync) => {
-                                session.handle_remote_listing_complete(&sync);
+                                session.handle_remote_listing_done(&sync, listing);
                                 return Ok(relisted);
                             }
                         }
@@ -687,6 +767,11 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             return Ok((report, Journal::default()));
         }
         let result = self.run_leased(config, options).await;
+        if let Ok((report, _)) = &result {
+            let c = &report.counts;
+            let made = u64::from(c.crm.created + c.crm.updated + c.crm.deleted + c.remote.created + c.remote.updated + c.remote.deleted);
+            options.report(&spoke_id, "done", made, made);
+        }
         let released = self.release_lease().await;
         let out = result?;
         released?;
@@ -712,8 +797,8 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                 return Ok((report, Journal::default()));
             }
         };
-        self.pull_crm(&mut session, crm_cursor).await;
-        let relisted = match self.pull_remote(&mut session, remote_cursor).await {
+        let read = self.pull_crm(&mut session, crm_cursor, options, &spoke_id).await;
+        let relisted = match self.pull_remote(&mut session, remote_cursor, (options, &spoke_id, read)).await {
             Ok(relisted) => relisted,
             // A failed listing is never read as deletions: the run stops before planning.
             Err(e) => {
@@ -728,6 +813,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         let mut outcome = "ok";
         let mut more = false;
         let mut fatal: Option<EngineError> = None;
+        let (mut planned, mut written) = (0u64, 0u64);
         for round in 0..MAX_ROUNDS {
             let plan = match session.plan() {
                 Ok(p) => p,
@@ -740,6 +826,8 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             if round == 0 {
                 summary = plan.summary.clone();
             }
+            planned += plan.writes.len() as u64;
+            options.report(&spoke_id, "match", planned, planned);
             if options.dry_run || plan.is_empty() {
                 break;
             }
@@ -752,10 +840,12 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                     more = true;
                     break;
                 }
-                for write in batch {
+                for write in &batch {
                     let result = self.write_crm(write).await;
                     session.handle_write_result(write.id, result);
                 }
+                written += batch.len() as u64;
+                options.report(&spoke_id, "write", written, planned);
                 self.checkpoint(&session).await?;
                 if !self.renew_lease().await? {
                     fatal = Some(EngineError::new("ALREADY_RUNNING", "another run took over", "Nothing to do."));
@@ -775,6 +865,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                         more = more || !self.cancel.get();
                         break 'kinds;
                     }
+                    written += batch.len() as u64;
                     match self.write_remote(batch).await {
                         Ok(results) => {
                             for (id, result) in results {
@@ -790,6 +881,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                             }
                         }
                     }
+                    options.report(&spoke_id, "write", written, planned);
                     self.checkpoint(&session).await?;
                     if !self.renew_lease().await? {
                         fatal = Some(EngineError::new("ALREADY_RUNNING", "another run took over", "Nothing to do."));

@@ -17,7 +17,7 @@ use crate::error::{PluginError, PluginResult};
 use crate::host::Host;
 use crate::plugin_core::SETTINGS_KEY;
 use crate::providers::google::connector;
-use crate::runner::RunOptions;
+use crate::runner::{Progress, ProgressSink, RunOptions};
 use crate::settings::{Settings, SpokeKind};
 
 thread_local! {
@@ -60,6 +60,19 @@ struct SyncRequest {
     spoke_id: Option<String>,
     #[serde(default)]
     budget_ms: Option<f64>,
+    #[serde(default)]
+    contact_ids: Vec<String>,
+}
+
+/// Forwards progress to the page's callback; an exception thrown there is the page's
+/// problem, never the run's.
+fn progress_sink(callback: Option<Function>) -> Option<ProgressSink> {
+    let callback = callback?;
+    Some(ProgressSink(Rc::new(move |p: &Progress| {
+        if let Ok(value) = to_js(p) {
+            let _ = callback.call1(&JsValue::NULL, &value);
+        }
+    })))
 }
 
 #[wasm_bindgen(js_class = ContactSyncPlugin)]
@@ -102,12 +115,12 @@ impl ContactSyncPlugin {
     /// Runs the Google spokes (all, or `request.spokeId`); resolves their reports.
     #[wasm_bindgen(js_name = sync, unchecked_return_type = "Promise<RunReport[]>")]
     pub fn sync(&self, #[wasm_bindgen(unchecked_param_type = "SyncRequest")] request: JsValue, on_progress: Option<Function>) -> Promise {
-        let _ = on_progress;
         let parsed: PluginResult<SyncRequest> = to_json(&request).and_then(|v| {
             serde_json::from_value(v).map_err(|e| PluginError::bad_input(format!("Not a sync request: {e}")))
         });
         let core = self.core();
         let cancel = cancel_flag();
+        let progress = progress_sink(on_progress);
         promise(async move {
             let request = parsed?;
             cancel.set(false);
@@ -121,6 +134,8 @@ impl ContactSyncPlugin {
                 trigger: request.trigger.unwrap_or_else(|| "manual".into()),
                 dry_run: false,
                 budget_ms: request.budget_ms,
+                contact_ids: request.contact_ids,
+                progress,
             };
             let mut reports = Vec::new();
             for spoke in settings.spokes.iter().filter(|s| s.kind == SpokeKind::Google) {

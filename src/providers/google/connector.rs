@@ -121,7 +121,7 @@ pub async fn undo_last_run<H: Host>(host: &H, spoke_id: &str) -> PluginResult<Ru
 
 /// A dry run: what a sync would do, without writing.
 pub async fn preview<H: Host>(host: &H, spoke_id: &str) -> PluginResult<RunReport> {
-    let options = RunOptions { trigger: "manual".into(), dry_run: true, budget_ms: None };
+    let options = RunOptions { dry_run: true, ..RunOptions::default() };
     sync(host, spoke_id, &options, &Cell::new(false)).await
 }
 
@@ -184,7 +184,13 @@ pub async fn after_event<H: Host>(core: &crate::plugin_core::PluginCore<H>, canc
     } else {
         return Ok(Vec::new());
     };
-    let options = RunOptions { trigger: trigger.into(), dry_run: false, budget_ms: None };
+    // Changed contacts only, unless the CRM was opened too (that asks for a whole run).
+    let contact_ids = if trigger == "event" && !(pending.crm_opened && s.sync_on_open) {
+        pending.contact_ids.iter().cloned().collect()
+    } else {
+        Vec::new()
+    };
+    let options = RunOptions { trigger: trigger.into(), contact_ids, ..RunOptions::default() };
     let mut reports = Vec::new();
     for spoke in s.spokes.iter().filter(|sp| sp.kind == SpokeKind::Google) {
         reports.push(sync(host, &spoke.id, &options, cancel).await?);
