@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::crm::CrmContact;
 use crate::engine::journal::Journal;
 use crate::engine::lease::{self, Lease, LeaseDecision};
+use crate::engine::mapping::CrmLabelKind;
 use crate::engine::plan::{PlannedWrite, WriteOp, WriteResult};
 use crate::engine::report::{AmbiguityRecord, ChangeSample, ConflictRecord, RunCounts};
 use crate::engine::session::{Listing, SyncSession};
@@ -26,7 +27,7 @@ use crate::engine::state::SpokeState;
 use crate::engine::{EngineError, PlanSummary, Side, SyncConfig};
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::{Host, LogLevel};
-use crate::providers::{ItemResult, ListError, NewRemote, PageNext, Provider, ProviderError, RemoteLabel};
+use crate::providers::{ItemResult, ListError, NewRemote, PageNext, Provider, ProviderError};
 use crate::settings::{Settings, SpokeSettings};
 
 /// CRM contacts per `crm.listChanges` page.
@@ -446,8 +447,10 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
     /// Loads (and outside previews creates) the remote groups of the mapped labels before
     /// anything is listed, so a membership never reads as absent for want of its group.
     /// A mapped group that existed at the last run and is gone now (deleted remotely, or
-    /// deleted and made again) would remove its label from every CRM member: that trips
-    /// the guard unless `guard.maxDeleteShare` is raised to 100% for the run.
+    /// deleted and made again), a mapped CRM list that does not exist, or a mapped tag
+    /// the CRM knew at the last run and no longer lists would remove the label from every member
+    /// on the other side: that trips the guard unless `guard.maxDeleteShare` is raised to
+    /// 100% for the run.
     async fn prepare_labels(&mut self, config: &mut SyncConfig, options: &RunOptions) -> PluginResult<Result<(), EngineError>> {
         if config.labels.is_empty() || config.capabilities.unsupported.iter().any(|u| u == "labels") {
             return Ok(Ok(()));
@@ -467,7 +470,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             Some(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        let vanished: Vec<&RemoteLabel> = prepared
+        let mut vanished: Vec<String> = prepared
             .iter()
             .filter(|l| {
                 remembered
@@ -475,13 +478,32 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                     .and_then(Value::as_str)
                     .is_some_and(|id| l.missing || id != l.id)
             })
+            .map(|l| l.name.clone())
             .collect();
+        // The CRM side: a mapped list that does not exist, or a mapped tag the CRM knew
+        // at the last run and no longer lists (`crm.tags()` is the CRM's tag registry).
+        let (lists, tags) = match (self.host.crm_lists().await, self.host.crm_tags().await) {
+            (Ok(l), Ok(t)) => (l, t),
+            (Err(e), _) | (_, Err(e)) => return Ok(Err(from_plugin(&e))),
+        };
+        let mut crm_present: Vec<String> = Vec::new();
+        for row in &config.labels {
+            let (key, present) = match row.crm.kind {
+                CrmLabelKind::List => (format!("crm:list:{}", row.crm.id), lists.iter().any(|l| l.id == row.crm.id)),
+                CrmLabelKind::Tag => (format!("crm:tag:{}", row.crm.id), tags.iter().any(|t| *t == row.crm.id)),
+            };
+            if present {
+                crm_present.push(key);
+            } else if remembered.contains_key(&key) || row.crm.kind == CrmLabelKind::List {
+                vanished.push(format!("{} (CRM {})", row.remote_label.trim(), if row.crm.kind == CrmLabelKind::List { "list" } else { "tag" }));
+            }
+        }
         if !vanished.is_empty() && config.max_delete_share < 1.0 {
-            let list: Vec<&str> = vanished.iter().map(|l| l.name.as_str()).collect();
+            let list: Vec<&str> = vanished.iter().map(String::as_str).collect();
             return Ok(Err(EngineError::new(
                 "GUARD_TRIPPED",
                 format!(
-                    "the address-book label(s) {} were deleted since the last run; syncing would remove them from every mapped CRM contact; nothing was written",
+                    "the label(s) {} were deleted on one side since the last run; syncing would remove them from every member on the other side; nothing was written",
                     list.join(", ")
                 ),
                 "If the deletion is intended, raise guard.maxDeleteShare to 100% for one run; otherwise remove the label's mapping row.",
@@ -491,6 +513,9 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             let mut map = Map::new();
             for l in prepared.iter().filter(|l| !l.id.is_empty()) {
                 map.insert(l.name.to_lowercase(), Value::String(l.id.clone()));
+            }
+            for key in crm_present {
+                map.insert(key, Value::Bool(true));
             }
             let mut put = Map::new();
             put.insert(self.keys.labels.clone(), Value::Object(map));

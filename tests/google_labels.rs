@@ -244,3 +244,13 @@ fn a_mapped_group_deleted_in_google_trips_the_guard_instead_of_emptying_the_list
     assert!(released.errors.is_empty(), "{:?}", released.errors);
     assert_eq!(run_with(&w.emu, &w.host, &w.vip, 0.5).outcome, "ok", "the recreated group is the known one now");
 }
+
+#[test]
+fn a_mapped_crm_list_that_does_not_exist_trips_the_guard_and_leaves_google_alone() {
+    let (w, _) = world();
+    let vip = group_id(&w.emu, "VIP");
+    let tripped = run_with(&w.emu, &w.host, "list-that-was-deleted", 0.5);
+    assert_eq!(tripped.outcome, "guard", "{tripped:?}");
+    assert!(tripped.errors.iter().any(|e| e.message.contains("VIP (CRM list)")), "{:?}", tripped.errors);
+    assert_eq!(memberships(&google_by_email(&w.emu, "ann@example.org")), set(&["myContacts", &vip]), "Ann stays in VIP");
+}
