@@ -10,9 +10,9 @@
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
+
+use crate::http_server::{self, HttpRequest, HttpServer};
 
 /// The policy every response carries.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'";
@@ -187,89 +187,44 @@ pub fn common_headers() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// A running static server. Dropping it stops the server and joins its threads.
+/// A running static server. Dropping it stops the server.
 pub struct StaticServer {
-    url: String,
-    server: Arc<tiny_http::Server>,
-    stopping: Arc<AtomicBool>,
-    workers: Vec<JoinHandle<()>>,
+    server: HttpServer,
 }
 
 impl StaticServer {
     /// Base URL, e.g. `http://127.0.0.1:8080`.
-    pub fn url(&self) -> &str {
-        &self.url
+    pub fn url(&self) -> String {
+        self.server.url()
     }
 
     /// Blocks until the server stops (the `serve` command runs until killed).
-    pub fn wait(mut self) {
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
+    pub fn wait(self) {
+        self.server.wait()
     }
 
     /// Stops the server (also done on drop).
     pub fn stop(&mut self) {
-        if self.stopping.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        for _ in 0..self.workers.len() {
-            self.server.unblock();
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
+        self.server.stop()
     }
 }
 
-impl Drop for StaticServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn answer(config: &SiteConfig, request: tiny_http::Request) {
-    let method = request.method().as_str().to_string();
-    let reply = route(config, &method, request.url());
-    let body = if method == "HEAD" { Vec::new() } else { reply.body };
-    let mut response = tiny_http::Response::from_data(body).with_status_code(reply.status);
+fn answer(config: &SiteConfig, request: HttpRequest) -> http_server::Reply {
+    let reply = route(config, &request.method, &request.target);
+    let body = if request.method == "HEAD" { Vec::new() } else { reply.body };
     let headers = common_headers()
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .chain(reply.headers);
-    for (name, value) in headers {
-        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response.add_header(h);
-        }
-    }
-    // The client may have gone away; nothing to do about it.
-    let _ = request.respond(response);
+        .chain(reply.headers)
+        .collect();
+    http_server::Reply::Response { status: reply.status, headers, body }
 }
 
-/// Starts serving on `127.0.0.1:port` (0 picks a free port) with a few worker threads.
+/// Starts serving on `127.0.0.1:port` (0 picks a free port).
 pub fn start(port: u16, config: SiteConfig) -> Result<StaticServer, String> {
-    let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot bind 127.0.0.1:{port}: {e}"))?;
-    let port = server.server_addr().to_ip().map(|a| a.port()).ok_or("the server has no IP address")?;
-    let server = Arc::new(server);
-    let stopping = Arc::new(AtomicBool::new(false));
     let config = Arc::new(config);
-    let mut workers = Vec::new();
-    for i in 0..4 {
-        let (server, stopping, config) = (server.clone(), stopping.clone(), config.clone());
-        let handle = std::thread::Builder::new()
-            .name(format!("static-{i}"))
-            .spawn(move || {
-                while !stopping.load(Ordering::SeqCst) {
-                    match server.recv() {
-                        Ok(request) => answer(&config, request),
-                        Err(_) => break,
-                    }
-                }
-            })
-            .map_err(|e| format!("cannot spawn a worker: {e}"))?;
-        workers.push(handle);
-    }
-    Ok(StaticServer { url: format!("http://127.0.0.1:{port}"), server, stopping, workers })
+    let server = http_server::start(port, "static", move |request| answer(&config, request))?;
+    Ok(StaticServer { server })
 }
 
 #[cfg(test)]
@@ -381,13 +336,13 @@ mod tests {
         let (_base, c) = site();
         let server = start(0, c).unwrap();
         for path in ["/host/", "/plugin/pkg/contact_sync_bg.wasm", "/nope"] {
-            let raw = get(server.url(), path);
+            let raw = get(&server.url(), path);
             let head = raw.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
             assert!(head.contains(&format!("content-security-policy: {}", CONTENT_SECURITY_POLICY.to_ascii_lowercase())), "{path}: {head}");
             assert!(head.contains("script-src 'self' 'wasm-unsafe-eval'"), "{path}");
             assert!(head.contains("cache-control: no-store"), "{path}");
         }
-        let raw = get(server.url(), "/plugin/pkg/contact_sync_bg.wasm");
+        let raw = get(&server.url(), "/plugin/pkg/contact_sync_bg.wasm");
         assert!(raw.to_ascii_lowercase().contains("content-type: application/wasm"));
         assert!(raw.starts_with("HTTP/1.0 200") || raw.starts_with("HTTP/1.1 200"), "{raw}");
     }

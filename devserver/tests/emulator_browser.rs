@@ -11,17 +11,13 @@ use std::path::Path;
 use std::process::Command;
 
 /// A second loopback origin standing in for the CRM page: `/callback` and `/blank`.
-fn app_server() -> (String, std::thread::JoinHandle<()>, std::sync::Arc<tiny_http::Server>) {
-    let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
-    let port = server.server_addr().to_ip().map(|a| a.port()).unwrap_or(0);
-    let s = server.clone();
-    let handle = std::thread::spawn(move || {
-        while let Ok(rq) = s.recv() {
-            let html = tiny_http::Header::from_bytes("Content-Type", "text/html").expect("header");
-            let _ = rq.respond(tiny_http::Response::from_string("<!doctype html><title>app</title><p>app</p>").with_header(html));
-        }
-    });
-    (format!("http://127.0.0.1:{port}"), handle, server)
+fn app_server() -> devserver::http_server::HttpServer {
+    devserver::http_server::start(0, "app", |_| devserver::http_server::Reply::Response {
+        status: 200,
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: b"<!doctype html><title>app</title><p>app</p>".to_vec(),
+    })
+    .expect("bind")
 }
 
 #[test]
@@ -33,15 +29,15 @@ fn chromium_clicks_through_consent_and_calls_the_api_cross_origin() {
         return;
     }
     let emu = start_demo();
-    let (app, handle, server) = app_server();
+    let server = app_server();
+    let app = server.url();
     let out = Command::new("node")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/consent_and_cors.mjs"))
         .arg(emu.url())
         .arg(&app)
         .output()
         .expect("node runs");
-    server.unblock();
-    let _ = handle.join();
+    drop(server);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or("");
     let r: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));

@@ -70,8 +70,6 @@ pub struct EmulatorConfig {
     pub max_refresh_tokens_per_client: usize,
     /// Seed of the generator used for fault fractions and generated contacts.
     pub rng_seed: u64,
-    /// Worker threads serving requests.
-    pub workers: usize,
     /// Answer 409 ABORTED to a write for a user while another write for that user is in
     /// flight (overlaps are always flagged in the request log).
     pub reject_concurrent_mutations: bool,
@@ -93,7 +91,6 @@ impl Default for EmulatorConfig {
             refresh_token_idle_ttl_ms: 182 * DAY_MS,
             max_refresh_tokens_per_client: 100,
             rng_seed: 0x5EED_C0DE,
-            workers: 4,
             reject_concurrent_mutations: false,
         }
     }

@@ -38,10 +38,8 @@ use faults::FaultKind;
 use http::{Req, Resp};
 use serde_json::Value;
 use state::State;
-use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::http_server::{self, HttpRequest, HttpServer, Reply};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 
 /// State shared by the worker threads.
 pub struct Shared {
@@ -65,14 +63,12 @@ impl Shared {
     }
 }
 
-/// A running emulator. Dropping it stops the server and joins its threads.
+/// A running emulator. Dropping it stops the server.
 pub struct GoogleEmulator {
     url: String,
     port: u16,
-    server: Arc<tiny_http::Server>,
+    server: HttpServer,
     shared: Arc<Shared>,
-    stopping: Arc<AtomicBool>,
-    workers: Vec<JoinHandle<()>>,
 }
 
 impl GoogleEmulator {
@@ -82,6 +78,7 @@ impl GoogleEmulator {
         &self.url
     }
 
+    /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -93,82 +90,35 @@ impl GoogleEmulator {
 
     /// Stops the server (also done on drop).
     pub fn stop(&mut self) {
-        if self.stopping.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        for _ in 0..self.workers.len() {
-            self.server.unblock();
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
-    }
-}
-
-impl Drop for GoogleEmulator {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.stop()
     }
 }
 
 /// Starts the emulator on `127.0.0.1:port` (0 picks a free port).
 pub fn start(port: u16, config: EmulatorConfig) -> Result<GoogleEmulator, String> {
-    let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot bind 127.0.0.1:{port}: {e}"))?;
-    let port = server.server_addr().to_ip().map(|a| a.port()).ok_or("server has no IP address")?;
-    let server = Arc::new(server);
     let shared = Arc::new(Shared {
         state: Mutex::new(State::new(config.clone())),
         clock: clock::Clock::default(),
         log: Mutex::new(Vec::new()),
         inflight: concurrency::InFlight::default(),
     });
-    admin::reset(&shared, config.clone());
-    let stopping = Arc::new(AtomicBool::new(false));
-    let mut workers = Vec::new();
-    for i in 0..config.workers.max(1) {
-        let (server, shared, stopping) = (server.clone(), shared.clone(), stopping.clone());
-        let handle = std::thread::Builder::new()
-            .name(format!("google-emu-{i}"))
-            .spawn(move || {
-                while !stopping.load(Ordering::SeqCst) {
-                    match server.recv() {
-                        Ok(rq) => serve_one(&shared, rq),
-                        Err(_) => break,
-                    }
-                }
-            })
-            .map_err(|e| format!("cannot spawn worker: {e}"))?;
-        workers.push(handle);
-    }
-    Ok(GoogleEmulator { url: format!("http://127.0.0.1:{port}"), port, server, shared, stopping, workers })
+    admin::reset(&shared, config);
+    let handler_shared = shared.clone();
+    let server = http_server::start(port, "google-emu", move |rq| serve_one(&handler_shared, rq))?;
+    let port = server.port();
+    Ok(GoogleEmulator { url: format!("http://127.0.0.1:{port}"), port, server, shared })
 }
 
-fn to_req(rq: &mut tiny_http::Request) -> Req {
-    let url = rq.url().to_string();
-    let (path, raw_query) = match url.split_once('?') {
+fn to_req(rq: HttpRequest) -> Req {
+    let (path, raw_query) = match rq.target.split_once('?') {
         Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (url, String::new()),
+        None => (rq.target.clone(), String::new()),
     };
-    let mut body = Vec::new();
-    let _ = rq.as_reader().take(64 * 1024 * 1024).read_to_end(&mut body);
-    Req {
-        method: rq.method().as_str().to_ascii_uppercase(),
-        query: http::parse_form(&raw_query),
-        raw_query,
-        path,
-        headers: rq.headers().iter().map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string())).collect(),
-        body,
-    }
+    Req { method: rq.method, query: http::parse_form(&raw_query), raw_query, path, headers: rq.headers, body: rq.body }
 }
 
-fn respond(rq: tiny_http::Request, resp: Resp) {
-    let mut r = tiny_http::Response::from_data(resp.body).with_status_code(resp.status);
-    for (k, v) in &resp.headers {
-        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            r.add_header(h);
-        }
-    }
-    let _ = rq.respond(r);
+fn respond(resp: Resp) -> Reply {
+    Reply::Response { status: resp.status, headers: resp.headers, body: resp.body }
 }
 
 /// Routes a request that is not an admin request.
@@ -186,17 +136,16 @@ fn route(sh: &Shared, req: &Req) -> Resp {
     }
 }
 
-fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
+fn serve_one(sh: &Shared, rq: HttpRequest) -> Reply {
     let start_ms = clock::real_now_ms();
-    let req = to_req(&mut rq);
+    let req = to_req(rq);
     if req.path.starts_with("/__admin/") || req.path == "/__admin" {
         let mut resp = admin::handle(sh, &req);
         cors::decorate(&req, &mut resp);
         if req.method == "OPTIONS" {
             resp = cors::preflight(&req);
         }
-        respond(rq, resp);
-        return;
+        return respond(resp);
     }
     let fault = if req.method == "OPTIONS" {
         None
@@ -222,8 +171,7 @@ fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
         drop(guard);
         cors::decorate(&req, &mut resp);
         log_line(sh, &req, log_body, resp.status, start_ms, None, true);
-        respond(rq, resp);
-        return;
+        return respond(resp);
     }
     let fault_name = fault.as_ref().map(|f| match f {
         FaultKind::Status { status } => format!("status:{status}"),
@@ -251,13 +199,10 @@ fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
         Some(FaultKind::Drop) => {
             drop(guard);
             log_line(sh, &req, log_body, 0, start_ms, fault_name.as_deref(), concurrent);
-            // tiny_http cannot close a kept-alive socket, so the connection is broken with a
-            // response head every client must refuse at once (two different Content-Lengths):
-            // browsers' fetch and native clients alike fail with a network error, no waiting.
-            let mut w = rq.into_writer();
-            let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 1\r\n\r\n");
-            let _ = w.flush();
-            return;
+            // A bare close on a reused socket is retried by browsers, which would hide the
+            // fault; a response head every client must refuse (two different Content-Lengths)
+            // fails browsers' fetch and native clients alike with a network error, at once.
+            return Reply::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 1\r\n\r\n".to_vec());
         }
         Some(FaultKind::Latency { ms }) => {
             std::thread::sleep(std::time::Duration::from_millis(*ms));
@@ -279,7 +224,7 @@ fn serve_one(sh: &Shared, mut rq: tiny_http::Request) {
     // Out of flight before the client can read the answer and send its next write.
     drop(guard);
     log_line(sh, &req, log_body, resp.status, start_ms, fault_name.as_deref(), concurrent);
-    respond(rq, resp);
+    respond(resp)
 }
 
 fn log_line(sh: &Shared, req: &Req, body: Value, status: u16, start_ms: i64, fault: Option<&str>, concurrent: bool) {
