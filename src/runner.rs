@@ -490,7 +490,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         for row in &config.labels {
             let (key, present) = match row.crm.kind {
                 CrmLabelKind::List => (format!("crm:list:{}", row.crm.id), lists.iter().any(|l| l.id == row.crm.id)),
-                CrmLabelKind::Tag => (format!("crm:tag:{}", row.crm.id), tags.iter().any(|t| *t == row.crm.id)),
+                CrmLabelKind::Tag => (format!("crm:tag:{}", row.crm.id), tags.contains(&row.crm.id)),
             };
             if present {
                 crm_present.push(key);

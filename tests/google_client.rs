@@ -40,10 +40,13 @@ fn json(status: u16, body: &str) -> PluginResult<HttpResponse> {
     Ok(HttpResponse { status, headers: Default::default(), body: body.to_string() })
 }
 
+/// A canned answer: status, headers, body.
+type Canned = (u16, Vec<(String, String)>, String);
+
 /// Answers queued per path prefix; every request is recorded.
 #[derive(Default)]
 struct FakeGoogle {
-    answers: Vec<(String, VecDeque<(u16, Vec<(String, String)>, String)>)>,
+    answers: Vec<(String, VecDeque<Canned>)>,
     seen: Vec<HttpRequest>,
 }
 

@@ -89,7 +89,7 @@ fn a_run_reports_pull_match_write_and_done_in_order_with_counts() {
     let first = |ph: &str| phases.iter().position(|p| *p == ph).unwrap_or_else(|| panic!("no {ph} in {phases:?}"));
     assert!(first("pull") < first("match") && first("match") < first("write") && first("write") < first("done"), "{phases:?}");
     assert_eq!(phases.last(), Some(&"done"));
-    let last_pull = steps.iter().filter(|p| p.phase == "pull").last().unwrap();
+    let last_pull = steps.iter().rfind(|p| p.phase == "pull").unwrap();
     assert_eq!(last_pull.done, 12, "5 CRM contacts + 7 Google people read");
     let writes: Vec<&Progress> = steps.iter().filter(|p| p.phase == "write").collect();
     assert!(writes.windows(2).all(|w| w[0].done <= w[1].done), "write progress only grows");
