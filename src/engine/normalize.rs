@@ -60,7 +60,8 @@ pub fn url(s: &str) -> String {
         None => (String::new(), t.clone()),
     };
     let mut out = head + &rest;
-    if out.ends_with('/') && !out.ends_with("://") {
+    // Every trailing slash, not one: `//` must normalize like `/` (idempotence).
+    while out.ends_with('/') && !out.ends_with("://") {
         out.pop();
     }
     out
