@@ -164,8 +164,13 @@ fn mapped_groups_are_created_and_crm_lists_and_tags_become_memberships() {
     let dee = crm_by_email(&w.host, "dee@example.org");
     assert!(dee.lists.is_empty() && dee.tags.is_empty(), "an unmapped label brings no list: {dee:?}");
 
-    // A second run with nothing changed writes nothing and creates no group again.
+    // The echo of the first run's writes settles; then a run with nothing changed writes
+    // nothing, creates no group again and costs two requests (groups list + delta).
+    run(&w.emu, &w.host, &w.vip);
+    w.emu.clear_log();
     let again = run(&w.emu, &w.host, &w.vip);
+    let methods: Vec<String> = w.emu.log().iter().map(|l| l["apiMethod"].as_str().unwrap_or("").to_string()).collect();
+    assert_eq!(methods, vec!["contactGroups.list", "people.connections.list"], "requests of a quiet run");
     assert_eq!(again.counts.remote.updated + again.counts.crm.updated + again.counts.remote.created, 0, "{again:?}");
     assert_eq!(groups(&w.emu).len(), 3);
 }
