@@ -8,10 +8,13 @@
 use crate::crm::CrmFieldSchema;
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::{Host, HostEvent, LogLevel};
-use crate::settings::{Settings, SpokeKind};
+use crate::engine::mapping::{self, CanonicalField, FieldMappingRow};
+use crate::manifest::Manifest;
+use crate::providers::google::connector;
+use crate::settings::{Settings, SpokeKind, SpokeSettings};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
 /// Storage key of the operator's settings.
@@ -93,6 +96,39 @@ pub struct PluginStatus {
     pub settings_problem: Option<SettingsProblem>,
 }
 
+/// `FieldCatalogue` of host-api.d.ts: what the mapping editor offers on each side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldCatalogue {
+    /// The CRM's fields (`crm.fieldSchema()`).
+    pub crm: Vec<CrmFieldSchema>,
+    /// The canonical address-book fields.
+    pub remote: Vec<CanonicalField>,
+    /// The rows a fresh install starts with.
+    pub defaults: Vec<FieldMappingRow>,
+}
+
+/// Storage key of the account a spoke was connected as. The account name is shown on
+/// the tab and is not a credential; a host broker is the only source that tells it.
+pub fn account_key(spoke_id: &str) -> String {
+    format!("account.{spoke_id}")
+}
+
+/// ISO time `minutes` after the ISO time `after`; None when `after` does not parse.
+fn iso_plus_minutes(after: &str, minutes: u32) -> Option<String> {
+    let t = chrono::DateTime::parse_from_rfc3339(after).ok()?;
+    let next = t.checked_add_signed(chrono::Duration::minutes(i64::from(minutes)))?;
+    Some(next.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// Held while a run is in progress; see [`PluginCore::running_guard`].
+pub struct RunningGuard<'a>(&'a Cell<u32>);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
 /// Host events received and not yet handled by a run: the runner takes them to limit
 /// an event-triggered run to the contacts concerned (and debounces bursts).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -111,12 +147,14 @@ pub struct PendingEvents {
 pub struct PluginCore<H: Host> {
     host: H,
     pending: RefCell<PendingEvents>,
+    /// Runs in progress in this instance.
+    running: Cell<u32>,
 }
 
 impl<H: Host> PluginCore<H> {
     /// A plugin instance talking to `host`.
     pub fn new(host: H) -> Self {
-        PluginCore { host, pending: RefCell::new(PendingEvents::default()) }
+        PluginCore { host, pending: RefCell::new(PendingEvents::default()), running: Cell::new(0) }
     }
 
     /// The host, for layers built on this one (the runner).
@@ -165,9 +203,8 @@ impl<H: Host> PluginCore<H> {
         Ok(settings)
     }
 
-    /// The state of each spoke. Until a connector is wired in, every spoke reads as
-    /// disconnected; unusable stored settings are reported, not thrown, so the tab can
-    /// still show the problem.
+    /// The state of each spoke; unusable stored settings are reported, not thrown, so
+    /// the tab can still show the problem.
     pub async fn status(&self) -> PluginResult<PluginStatus> {
         let (settings, settings_problem) = match self.get_settings().await {
             Ok(s) => (s, None),
@@ -176,23 +213,146 @@ impl<H: Host> PluginCore<H> {
             }
             Err(e) => return Err(e),
         };
-        let spokes = settings
+        let mut spokes = Vec::with_capacity(settings.spokes.len());
+        for spoke in &settings.spokes {
+            spokes.push(self.status_of(&settings, spoke).await);
+        }
+        Ok(PluginStatus { running: self.running.get() > 0, spokes, settings_problem })
+    }
+
+    /// The status of one configured spoke (what `connect` and `testConnection` resolve).
+    pub async fn spoke_status(&self, spoke_id: &str) -> PluginResult<SpokeStatus> {
+        let settings = self.get_settings().await?;
+        let spoke = settings
             .spokes
             .iter()
-            .map(|s| SpokeStatus {
-                id: s.id.clone(),
-                kind: s.kind,
-                name: s.name.clone(),
-                state: SpokeState::Disconnected,
-                account: None,
-                last_run: None,
-                last_success_at: None,
-                next_run_at: None,
-                problem: None,
-                linked: 0,
-            })
-            .collect();
-        Ok(PluginStatus { running: false, spokes, settings_problem })
+            .find(|s| s.id == spoke_id)
+            .ok_or_else(|| PluginError::bad_input(format!("No spoke with id {spoke_id}.")))?;
+        Ok(self.status_of(&settings, spoke).await)
+    }
+
+    /// Remembers the account a spoke was connected as (None forgets it).
+    pub async fn remember_account(&self, spoke_id: &str, account: Option<&str>) -> PluginResult<()> {
+        let key = account_key(spoke_id);
+        match account {
+            Some(a) => self.host.storage_write(&Map::from_iter([(key, Value::from(a))]), &[]).await,
+            None => self.host.storage_write(&Map::new(), &[key]).await,
+        }
+    }
+
+    /// Connects a Google spoke and remembers the account: the broker's name when it
+    /// gives one, otherwise the e-mail of the connected profile (`people/me`, one cheap
+    /// request; left unknown when it fails, as the connection itself succeeded).
+    pub async fn connect_google(&self, spoke_id: &str, redirect_uri: &str) -> PluginResult<SpokeStatus> {
+        let account = match connector::connect(&self.host, spoke_id, redirect_uri).await? {
+            Some(a) => Some(a),
+            None => self.own_email(spoke_id).await,
+        };
+        self.remember_account(spoke_id, account.as_deref()).await?;
+        self.spoke_status(spoke_id).await
+    }
+
+    /// Tests a spoke's connection; a failure resolves as the spoke's `error` state with
+    /// the problem and its remedy (what the tab shows), not as a rejection.
+    pub async fn test_connection(&self, spoke_id: &str) -> PluginResult<SpokeStatus> {
+        let tested = connector::test_connection(&self.host, spoke_id).await;
+        let mut status = self.spoke_status(spoke_id).await?;
+        if let Err(e) = tested {
+            if e.code == ErrorCode::BadInput {
+                return Err(e);
+            }
+            status.state = SpokeState::Error;
+            status.problem = Some(Problem { code: e.code, message: e.message, remedy: e.remedy });
+        }
+        Ok(status)
+    }
+
+    async fn own_email(&self, spoke_id: &str) -> Option<String> {
+        use crate::providers::google::{client::GoogleSpoke, pacing::Quota, protocol};
+        let settings = self.get_settings().await.ok()?;
+        let spoke = settings.spokes.iter().find(|s| s.id == spoke_id)?;
+        let mut client = GoogleSpoke::new(&self.host, connector::auth_of(spoke), Quota::default());
+        let request = protocol::ApiRequest {
+            method: "GET",
+            path_and_query: "/v1/people/me?personFields=emailAddresses".into(),
+            body: None,
+            kind: protocol::RequestKind::Read,
+        };
+        let response = client.send(&request).await.ok()?;
+        let person: Value = serde_json::from_str(&response.body).ok()?;
+        let emails = person.get("emailAddresses")?.as_array()?;
+        let primary = emails
+            .iter()
+            .find(|e| e.pointer("/metadata/primary").and_then(Value::as_bool) == Some(true))
+            .or_else(|| emails.first())?;
+        primary.get("value")?.as_str().map(str::to_string)
+    }
+
+    /// Marks a run as in progress (`PluginStatus.running`) until the guard is dropped,
+    /// so an early return or error cannot leave the flag set.
+    pub fn running_guard(&self) -> RunningGuard<'_> {
+        self.running.set(self.running.get() + 1);
+        RunningGuard(&self.running)
+    }
+
+    /// A spoke's status. Failures reading it become the spoke's `problem` (state
+    /// `error`) instead of failing the whole status, so other spokes still show.
+    async fn status_of(&self, settings: &Settings, spoke: &SpokeSettings) -> SpokeStatus {
+        let mut out = SpokeStatus {
+            id: spoke.id.clone(),
+            kind: spoke.kind,
+            name: spoke.name.clone(),
+            state: SpokeState::Disconnected,
+            account: None,
+            last_run: None,
+            last_success_at: None,
+            next_run_at: None,
+            problem: None,
+            linked: 0,
+        };
+        // CardDAV has no connector wired yet: it reads as disconnected.
+        if spoke.kind != SpokeKind::Google {
+            return out;
+        }
+        let google = match connector::status(&self.host, spoke).await {
+            Ok(g) => g,
+            Err(e) => {
+                out.state = SpokeState::Error;
+                out.problem = Some(Problem { code: e.code, message: e.message, remedy: e.remedy });
+                return out;
+            }
+        };
+        out.linked = google.linked;
+        out.last_success_at = google.last_success_at;
+        out.state = match (&google.problem, google.connected) {
+            (Some(_), _) => SpokeState::Error,
+            (None, true) => SpokeState::Connected,
+            (None, false) => SpokeState::Disconnected,
+        };
+        out.problem = google.problem.map(|(code, message, remedy)| Problem { code, message, remedy });
+        if let Some(run) = &google.last_run {
+            out.last_run = serde_json::to_value(run).ok();
+            // The host's scheduler runs every `intervalMinutes` while sync is enabled.
+            if settings.sync_enabled && out.state == SpokeState::Connected {
+                if let Ok(manifest) = Manifest::bundled() {
+                    out.next_run_at = iso_plus_minutes(&run.finished_at, manifest.schedule.interval_minutes);
+                }
+            }
+        }
+        if google.connected {
+            let key = account_key(&spoke.id);
+            if let Ok(got) = self.host.storage_get(std::slice::from_ref(&key)).await {
+                out.account = got.get(&key).and_then(|v| v.as_str()).map(str::to_string);
+            }
+        }
+        out
+    }
+
+    /// The mapping editor's catalogue: the CRM's fields, the canonical address-book
+    /// fields and the default rows.
+    pub async fn field_catalogue(&self) -> PluginResult<FieldCatalogue> {
+        let crm = self.host.crm_field_schema().await?;
+        Ok(FieldCatalogue { crm, remote: mapping::CATALOGUE.to_vec(), defaults: mapping::default_mapping() })
     }
 
     /// Records a host event (`HostEvent`); malformed events fail with BAD_INPUT.

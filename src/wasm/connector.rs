@@ -25,7 +25,7 @@ thread_local! {
     static CANCEL: Rc<Cell<bool>> = Rc::new(Cell::new(false));
 }
 
-fn cancel_flag() -> Rc<Cell<bool>> {
+pub(super) fn cancel_flag() -> Rc<Cell<bool>> {
     CANCEL.with(Rc::clone)
 }
 
@@ -79,7 +79,7 @@ fn progress_sink(callback: Option<Function>) -> Option<ProgressSink> {
 impl ContactSyncPlugin {
     /// Connects a Google spoke: consent through `host.ui.openAuthWindow` (PKCE + state)
     /// or the host's OAuth broker; resolves the account when known.
-    #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<string | null>")]
+    #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<SpokeStatus>")]
     pub fn connect_google(&self, spoke_id: String, redirect_uri: Option<String>) -> Promise {
         let core = self.core();
         promise(async move {
@@ -87,15 +87,16 @@ impl ContactSyncPlugin {
                 Some(r) => r,
                 None => default_redirect()?,
             };
-            connector::connect(core.host(), &spoke_id, &redirect).await
+            core.connect_google(&spoke_id, &redirect).await
         })
     }
 
-    /// One cheap authenticated request; rejects with the coded error when it fails.
-    #[wasm_bindgen(js_name = testConnection, unchecked_return_type = "Promise<void>")]
+    /// One cheap authenticated request; resolves the spoke's status (state `error` with
+    /// the problem when the request failed).
+    #[wasm_bindgen(js_name = testConnection, unchecked_return_type = "Promise<SpokeStatus>")]
     pub fn test_connection(&self, spoke_id: String) -> Promise {
         let core = self.core();
-        promise(async move { connector::test_connection(core.host(), &spoke_id).await })
+        promise(async move { core.test_connection(&spoke_id).await })
     }
 
     /// Revokes and forgets the spoke's tokens.
@@ -123,6 +124,7 @@ impl ContactSyncPlugin {
         let progress = progress_sink(on_progress);
         promise(async move {
             let request = parsed?;
+            let _running = core.running_guard();
             cancel.set(false);
             let host = core.host();
             let got = host.storage_get(&[SETTINGS_KEY.to_string()]).await?;

@@ -21,5 +21,7 @@ use wasm_bindgen::prelude::*;
 // `pkg/` sits beside host-api.d.ts both in www/plugin/ and in the packaged zip.
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CONTRACT: &'static str = r#"
-import type { PluginHost, Settings, PluginStatus, HostEvent } from "../host-api";
+import type {
+  PluginHost, Settings, PluginStatus, SpokeStatus, HostEvent, FieldCatalogue, RunReport, SyncRequest, Progress,
+} from "../host-api";
 "#;

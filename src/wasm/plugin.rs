@@ -9,7 +9,9 @@ use super::convert::{to_js, to_js_error, to_json};
 use super::js_host::JsHost;
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::manifest::Manifest;
+use crate::host::{Host, LogLevel};
 use crate::plugin_core::PluginCore;
+use crate::providers::google::connector;
 use js_sys::Promise;
 use serde::Serialize;
 use std::future::Future;
@@ -165,6 +167,28 @@ impl ContactSyncPlugin {
             Err(e) => return rejected(e),
         };
         let core = self.core();
-        promise(async move { core.handle_event(&value).await })
+        promise(async move {
+            core.handle_event(&value).await?;
+            // The debounced run goes on in the background: the host's event call returns
+            // at once, and a later event supersedes this wait (see `after_event`).
+            let background = Rc::clone(&core);
+            wasm_bindgen_futures::spawn_local(async move {
+                let cancel = super::connector::cancel_flag();
+                if let Err(e) = connector::after_event(&background, &cancel).await {
+                    let mut fields = serde_json::Map::new();
+                    fields.insert("code".into(), serde_json::Value::from(e.code.as_str()));
+                    background.host().log(LogLevel::Warn, &format!("event-triggered sync failed: {}", e.message), &fields);
+                }
+            });
+            Ok(())
+        })
+    }
+
+    /// The mapping editor's catalogue: the CRM's fields, the canonical address-book
+    /// fields and the default rows.
+    #[wasm_bindgen(js_name = fieldCatalogue, unchecked_return_type = "Promise<FieldCatalogue>")]
+    pub fn field_catalogue(&self) -> Promise {
+        let core = self.core();
+        promise(async move { core.field_catalogue().await })
     }
 }
