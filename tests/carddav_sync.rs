@@ -153,7 +153,6 @@ fn edits_flow_both_ways_and_different_fields_of_one_contact_both_survive() {
 }
 
 #[test]
-#[ignore = "engine: an e-mail replaced on the remote is added to the CRM but the old one is kept (set merge does not apply the remote's removal); reported to the engine owner"]
 fn an_email_changed_on_the_server_replaces_the_old_one_in_the_crm() {
     let Some(server) = radicale_or_skip("an_email_changed_on_the_server") else { return };
     let (book, host) = overlapping(&server);

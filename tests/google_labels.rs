@@ -209,7 +209,6 @@ fn membership_changes_on_either_side_sync_as_a_set_and_keep_my_contacts() {
 }
 
 #[test]
-#[ignore = "engine: merge_items keeps an element removed on the remote side only (src/engine/merge.rs, arm `(Some(i), None, true) => !in_remote(h) || …` is always true); reported to the engine owner"]
 fn a_membership_removed_in_google_removes_the_crm_tag() {
     let (w, _) = world();
     let bob = google_by_email(&w.emu, "bob@example.org");
