@@ -231,13 +231,11 @@ impl<H: Host> PluginCore<H> {
         Ok(self.status_of(&settings, spoke).await)
     }
 
-    /// Remembers the account a spoke was connected as (None forgets it).
+    /// Remembers when a spoke was connected and as which account (when known): a run
+    /// that failed on auth before this connection no longer marks the spoke in error.
     pub async fn remember_account(&self, spoke_id: &str, account: Option<&str>) -> PluginResult<()> {
-        let key = account_key(spoke_id);
-        match account {
-            Some(a) => self.host.storage_write(&Map::from_iter([(key, Value::from(a))]), &[]).await,
-            None => self.host.storage_write(&Map::new(), &[key]).await,
-        }
+        let record = serde_json::json!({ "account": account, "connectedAtMs": self.host.now_ms() });
+        self.host.storage_write(&Map::from_iter([(account_key(spoke_id), record)]), &[]).await
     }
 
     /// Connects a Google spoke and remembers the account: the broker's name when it
@@ -322,6 +320,18 @@ impl<H: Host> PluginCore<H> {
                 return out;
             }
         };
+        let key = account_key(&spoke.id);
+        let connection = self.host.storage_get(std::slice::from_ref(&key)).await.ok().and_then(|mut got| got.remove(&key));
+        let connected_at = connection.as_ref().and_then(|c| c.get("connectedAtMs")).and_then(Value::as_f64);
+        let mut google = google;
+        // An auth failure of a run older than the latest connection is resolved.
+        let run_before_connection = google.last_run.as_ref().is_some_and(|run| {
+            let finished = chrono::DateTime::parse_from_rfc3339(&run.finished_at).ok().map(|t| t.timestamp_millis() as f64);
+            matches!((finished, connected_at), (Some(f), Some(c)) if f <= c)
+        });
+        if run_before_connection && google.connected {
+            google.problem = None;
+        }
         out.linked = google.linked;
         out.last_success_at = google.last_success_at;
         out.state = match (&google.problem, google.connected) {
@@ -340,10 +350,7 @@ impl<H: Host> PluginCore<H> {
             }
         }
         if google.connected {
-            let key = account_key(&spoke.id);
-            if let Ok(got) = self.host.storage_get(std::slice::from_ref(&key)).await {
-                out.account = got.get(&key).and_then(|v| v.as_str()).map(str::to_string);
-            }
+            out.account = connection.as_ref().and_then(|c| c.get("account")).and_then(Value::as_str).map(str::to_string);
         }
         out
     }
