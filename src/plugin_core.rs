@@ -419,6 +419,73 @@ mod tests {
         assert_eq!(status.spokes[0].state, SpokeState::Disconnected);
     }
 
+    fn google_core() -> PluginCore<MemoryHost> {
+        let core = PluginCore::new(MemoryHost::new());
+        let mut v = serde_json::to_value(Settings::default()).unwrap();
+        v["spokes"] = json!([{"id": "g1", "kind": "google", "name": "Work", "allowCreate": true, "clientId": "cid"}]);
+        block_on(core.save_settings(&v)).unwrap();
+        core
+    }
+
+    fn failed_run(finished_at: &str) -> crate::runner::RunReport {
+        serde_json::from_value(json!({
+            "runId": "r1", "spokeId": "g1", "trigger": "manual", "dryRun": false,
+            "startedAt": finished_at, "finishedAt": finished_at, "outcome": "failed",
+            "counts": {"crm": {"created": 0, "updated": 0, "deleted": 0}, "remote": {"created": 0, "updated": 0, "deleted": 0},
+                "linkedByEmail": 0, "linkedByPhone": 0, "linkedById": 0, "conflicts": 0, "ambiguous": 0, "unchanged": 0, "skippedByFilter": 0},
+            "conflicts": [], "ambiguities": [], "samples": [], "notices": [],
+            "errors": [{"code": "AUTH_EXPIRED", "message": "expired", "remedy": "Reconnect."}],
+            "undoable": false, "more": false
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_google_spoke_reads_connected_with_its_account_once_tokens_are_held() {
+        let core = google_core();
+        assert_eq!(block_on(core.spoke_status("g1")).unwrap().state, SpokeState::Disconnected);
+        block_on(core.host().secret_set("google.g1.refreshToken", "r")).unwrap();
+        block_on(core.remember_account("g1", Some("ada@example.com"))).unwrap();
+        let status = block_on(core.status()).unwrap();
+        assert_eq!(status.spokes[0].state, SpokeState::Connected);
+        assert_eq!(status.spokes[0].account.as_deref(), Some("ada@example.com"));
+        assert_eq!(block_on(core.spoke_status("nope")).unwrap_err().code, ErrorCode::BadInput);
+    }
+
+    #[test]
+    fn an_auth_failure_shows_as_error_until_the_spoke_is_connected_again() {
+        let core = google_core();
+        block_on(core.host().secret_set("google.g1.refreshToken", "r")).unwrap();
+        let report = failed_run("2020-01-01T00:00:00.000Z");
+        block_on(crate::runner::record_run(core.host(), &report, &crate::engine::journal::Journal::default())).unwrap();
+        let status = block_on(core.spoke_status("g1")).unwrap();
+        assert_eq!(status.state, SpokeState::Error);
+        assert_eq!(status.problem.unwrap().code, ErrorCode::AuthExpired);
+        assert!(status.last_run.is_some());
+        block_on(core.remember_account("g1", None)).unwrap();
+        let status = block_on(core.spoke_status("g1")).unwrap();
+        assert_eq!(status.state, SpokeState::Connected, "{status:?}");
+        assert!(status.problem.is_none());
+        let expected = Settings::default().sync_enabled.then(|| "2020-01-01T00:15:00.000Z".to_string());
+        assert_eq!(status.next_run_at, expected, "the host's schedule after the last run");
+    }
+
+    #[test]
+    fn the_field_catalogue_lists_crm_fields_remote_fields_and_defaults() {
+        let core = PluginCore::new(MemoryHost::new());
+        let catalogue = block_on(core.field_catalogue()).unwrap();
+        assert_eq!(catalogue.crm, block_on(core.host().crm_field_schema()).unwrap());
+        assert!(catalogue.remote.iter().any(|f| f.id == "name.given"));
+        assert_eq!(catalogue.defaults, mapping::default_mapping());
+        assert!(!catalogue.crm.is_empty());
+    }
+
+    #[test]
+    fn next_run_is_one_interval_after_the_last_run() {
+        assert_eq!(iso_plus_minutes("2026-01-01T10:00:00.000Z", 15).as_deref(), Some("2026-01-01T10:15:00.000Z"));
+        assert_eq!(iso_plus_minutes("yesterday", 15), None);
+    }
+
     #[test]
     fn invalid_settings_are_not_saved() {
         let core = PluginCore::new(MemoryHost::new());
