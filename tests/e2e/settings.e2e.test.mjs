@@ -123,6 +123,12 @@ for (const lang of ["en", "fr"]) {
 
       await openSection("fields");
       const catalogue = await page.evaluate(() => window.referenceHost.plugin.fieldCatalogue());
+      // Stored settings start with an empty table (the engine then uses the defaults);
+      // "Reset to defaults" writes the default rows so there is a row to edit.
+      if (((await settings())["mapping.fields"] ?? []).length === 0) {
+        await page.locator("#cs-map-reset").click();
+        await saved("mapping.fields", null, catalogue.defaults);
+      }
       const rows = (await settings())["mapping.fields"];
       const crm = new Map(catalogue.crm.map((f) => [f.id, f]));
       let refused = null;
