@@ -931,6 +931,10 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         report.conflicts = final_summary.conflicts;
         report.ambiguities = final_summary.ambiguities;
         report.samples = final_summary.samples;
+        if let Some(e) = fatal.as_ref().filter(|e| !e.would_delete.is_empty()) {
+            // A guard stop: show what it would have deleted.
+            report.samples = e.would_delete.clone();
+        }
         report.notices = final_summary.notices;
         if relisted {
             report.notices.push("Google refused the sync token: the whole address book was listed again.".into());

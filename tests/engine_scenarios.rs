@@ -286,7 +286,11 @@ fn deletion_guard_counts_against_the_configured_share() {
     w2.crm.delete(&ids[3]);
     w2.crm.delete(&ids[4]);
     let o = run(&mut w2, &cfg, &st, &Faults::default());
-    assert_eq!(o.error.unwrap().code, "GUARD_TRIPPED");
+    let e = o.error.unwrap();
+    assert_eq!(e.code, "GUARD_TRIPPED");
+    // The operator is shown what would have been deleted.
+    assert_eq!(e.would_delete.len(), 3, "{:?}", e.would_delete);
+    assert!(e.would_delete.iter().all(|s| s.action == "delete" && s.contact_name.starts_with('G')), "{:?}", e.would_delete);
 }
 
 #[test]

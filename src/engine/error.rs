@@ -17,6 +17,9 @@ pub struct EngineError {
     /// Whether trying again later may help.
     #[serde(default)]
     pub retryable: bool,
+    /// For a guard stop: examples of what the run would have deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub would_delete: Vec<super::report::ChangeSample>,
 }
 
 impl EngineError {
@@ -28,7 +31,7 @@ impl EngineError {
     /// assert_eq!(e.code, "CONFLICT");
     /// ```
     pub fn new(code: &str, message: impl Into<String>, remedy: impl Into<String>) -> Self {
-        EngineError { code: code.to_string(), message: message.into(), remedy: remedy.into(), retryable: false }
+        EngineError { code: code.to_string(), message: message.into(), remedy: remedy.into(), retryable: false, would_delete: Vec::new() }
     }
 
     /// The same error, marked as worth retrying.

@@ -617,6 +617,13 @@ impl SyncSession {
         let mut summary = PlanSummary::default();
         let mut new_pending: BTreeMap<String, PendingBases> = BTreeMap::new();
         let mut deletes = 0usize;
+        // Examples of the deletions, shown when the guard stops the run.
+        let mut would_delete: Vec<ChangeSample> = Vec::new();
+        let mut note_delete = |name: String, side: Side| {
+            if would_delete.len() < MAX_SAMPLES {
+                would_delete.push(ChangeSample { contact_name: name, side, action: "delete".into(), fields: vec![] });
+            }
+        };
 
         // Identity moves (People previousResourceNames): the link follows.
         let mut moved: BTreeMap<String, String> = BTreeMap::new();
@@ -722,6 +729,7 @@ impl SyncSession {
                             DeletionPolicy::Propagate if self.cfg.export => {
                                 deletes += 1;
                                 summary.counts.remote.deleted += 1;
+                                note_delete(r.map(display_name_remote).unwrap_or_else(|| rid.clone()), Side::Remote);
                                 let etag = r.map(|r| r.etag.clone()).unwrap_or_else(|| link.remote_etag.clone());
                                 ops.push((WriteOp::RemoteDelete { remote_id: rid.clone(), etag }, OpContext::RemoteDelete { crm_id: Some(crm_id.clone()), before: r.cloned() }));
                             }
@@ -745,6 +753,7 @@ impl SyncSession {
                             DeletionPolicy::Propagate if self.cfg.import => {
                                 deletes += 1;
                                 summary.counts.crm.deleted += 1;
+                                note_delete(c.map(display_name_crm).unwrap_or_else(|| crm_id.clone()), Side::Crm);
                                 let v = c.map(|c| c.version).unwrap_or(link.crm_version);
                                 ops.push((WriteOp::CrmDelete { crm_id: crm_id.clone(), expected_version: v }, OpContext::CrmDelete { crm_id: crm_id.clone(), before: c.cloned() }));
                             }
@@ -784,6 +793,7 @@ impl SyncSession {
                             OnLeave::Delete if self.cfg.export => {
                                 deletes += 1;
                                 summary.counts.remote.deleted += 1;
+                                note_delete(display_name_remote(r), Side::Remote);
                                 ops.push((WriteOp::RemoteDelete { remote_id: rid.clone(), etag: r.etag.clone() }, OpContext::RemoteDelete { crm_id: Some(crm_id.clone()), before: Some(r.clone()) }));
                                 continue;
                             }
@@ -917,7 +927,10 @@ impl SyncSession {
             ops.push((WriteOp::CrmCreate { remote_id: rid.clone(), contact: n }, OpContext::CrmCreate { remote_id: rid.clone(), remote_etag: r.etag.clone(), base, replaces: None }));
         }
 
-        super::guard::delete_share(deletes, linked, self.cfg.max_delete_share)?;
+        super::guard::delete_share(deletes, linked, self.cfg.max_delete_share).map_err(|mut e| {
+            e.would_delete = would_delete;
+            e
+        })?;
 
         // Commit the decisions that need no write, then register the writes.
         for d in deferred {
