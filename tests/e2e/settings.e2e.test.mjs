@@ -21,10 +21,12 @@ const LONG = 60_000;
 /** The contract's methods the tab calls (host-api.d.ts, ContactSyncPlugin). */
 const METHODS = ["getSettings", "saveSettings", "fieldCatalogue", "status", "connect", "testConnection", "disconnect", "forgetLinks", "sync", "preview", "cancel", "history", "undoLastRun"];
 
-/** Console errors the emulator's injected faults cause on purpose (failed loads of its URLs). */
+/** Problems the emulator's injected faults cause on purpose: failed loads of its URLs and
+ *  its 4xx/5xx answers. Errors from the host's own origin are never dropped. */
 function dropExpected(h, since) {
   const expected = /Failed to load resource|net::ERR_EMPTY_RESPONSE|ERR_CONNECTION|status of (4\d\d|5\d\d)/;
-  for (let n = h.problems.length - 1; n >= since; n -= 1) if (expected.test(h.problems[n])) h.problems.splice(n, 1);
+  const fromEmulator = (p) => /^HTTP [45]\d\d for /.test(p) && p.includes(` for ${h.googleUrl}/`);
+  for (let n = h.problems.length - 1; n >= since; n -= 1) if (expected.test(h.problems[n]) || fromEmulator(h.problems[n])) h.problems.splice(n, 1);
 }
 
 for (const lang of ["en", "fr"]) {
