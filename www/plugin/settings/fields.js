@@ -35,7 +35,8 @@ export function renderFields(ctx) {
   const cat = state.catalogue;
   if (!s) return el("p", { text: t("section.unavailable") });
   if (!cat) return el("p", { id: "cs-fields-unavailable", text: t("fields.unavailable") });
-  const rows = s["mapping.fields"] ?? [];
+  // An empty stored table means "the default mapping" (the plugin applies it): show those rows.
+  const rows = effectiveRows(s, cat);
   const crmById = new Map((cat.crm ?? []).map((f) => [f.id, f]));
   const remoteById = new Map((cat.remote ?? []).map((f) => [f.id, f]));
   const crmOptions = (cat.crm ?? []).map((f) => ({ value: f.id, label: String(f.label ?? f.id) }));
@@ -54,7 +55,7 @@ export function renderFields(ctx) {
       el("td", {}, [select(rid("remote"), t("fields.remoteFieldOf", { field: crmLabel }), remoteOptions, row.remoteField, (v) => change({ remoteField: v }), { hideLabel: true })]),
       el("td", {}, [select(rid("priority"), t("fields.priorityOf", { field: crmLabel }), PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) })), row.priority, (v) => change({ priority: v }), { hideLabel: true })]),
       el("td", { class: "cs-center" }, [el("input", { type: "checkbox", id: rid("fill"), checked: !!row.fillEmpty, "aria-label": t("fields.fillEmptyOf", { field: crmLabel }), on: { change: (e) => change({ fillEmpty: e.target.checked }) } })]),
-      el("td", {}, [button(t("fields.remove"), () => ctx.save((d) => { d["mapping.fields"].splice(index, 1); }, "fields"), { id: rid("remove"), "aria-label": t("fields.removeOf", { field: crmLabel }) })]),
+      el("td", {}, [button(t("fields.remove"), () => ctx.save((d) => { editableRows(d, cat).splice(index, 1); }, "fields"), { id: rid("remove"), "aria-label": t("fields.removeOf", { field: crmLabel }) })]),
     ]));
     if (refusal && refusal.index === index) {
       body.append(el("tr", { class: "cs-refusal-row" }, [el("td", { colspan: "6" }, [
@@ -88,7 +89,7 @@ export function renderFields(ctx) {
       return;
     }
     state.fieldRefusal = null;
-    return ctx.save((d) => { d["mapping.fields"][index] = next; }, "fields");
+    return ctx.save((d) => { editableRows(d, cat)[index] = next; }, "fields");
   }
 }
 
@@ -103,9 +104,21 @@ function explain(ctx, problem, crm, remote) {
   });
 }
 
+/** The rows in force: the stored ones, or the default mapping while none are stored. */
+function effectiveRows(settings, catalogue) {
+  const stored = settings["mapping.fields"] ?? [];
+  return stored.length ? stored : (catalogue?.defaults ?? []);
+}
+
+/** The stored rows, first filled with the defaults in force when empty, ready to edit. */
+function editableRows(draft, catalogue) {
+  if (!draft["mapping.fields"]?.length) draft["mapping.fields"] = structuredClone(catalogue?.defaults ?? []);
+  return draft["mapping.fields"];
+}
+
 function addRow(ctx, crmById, remoteById) {
   const { state, t } = ctx;
-  const rows = state.settings["mapping.fields"] ?? [];
+  const rows = effectiveRows(state.settings, state.catalogue);
   const usedCrm = new Set(rows.map((r) => r.crmField));
   const usedRemote = new Set(rows.map((r) => r.remoteField));
   for (const crm of crmById.values()) {
@@ -115,7 +128,7 @@ function addRow(ctx, crmById, remoteById) {
     if (!remote) continue;
     state.fieldRefusal = null;
     return ctx.save((d) => {
-      d["mapping.fields"] = [...(d["mapping.fields"] ?? []), { crmField: crm.id, remoteField: remote.id, direction, priority: "newest", fillEmpty: true }];
+      d["mapping.fields"] = [...editableRows(d, state.catalogue), { crmField: crm.id, remoteField: remote.id, direction, priority: "newest", fillEmpty: true }];
     }, "fields");
   }
   state.fieldRefusal = { index: -1, message: t("fields.nothingToAdd") };
