@@ -49,6 +49,17 @@ impl Ctx<'_> {
     pub fn q_int(&self, name: &str) -> Option<i64> {
         self.q(name).and_then(|v| v.trim().parse().ok())
     }
+    /// The `resourceNames` of a batchGet: at least one, at most 200, as Google checks them.
+    pub fn batch_get_names(&self) -> ApiResult<Vec<String>> {
+        let names: Vec<String> = self.req.query_all("resourceNames").into_iter().map(String::from).collect();
+        if names.is_empty() {
+            return Err(ApiError::invalid("Request must contain at least one resourceNames value."));
+        }
+        if names.len() > 200 {
+            return Err(ApiError::invalid("Request exceeds the maximum of 200 resourceNames."));
+        }
+        Ok(names)
+    }
     pub fn q_bool(&self, name: &str) -> bool {
         self.q(name) == Some("true")
     }

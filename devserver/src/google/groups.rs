@@ -141,13 +141,7 @@ pub fn get(ctx: &mut Ctx) -> ApiResult<Value> {
 pub fn batch_get(ctx: &mut Ctx) -> ApiResult<Value> {
     let mask = group_mask(ctx.q("groupFields"))?;
     let max = ctx.q_int("maxMembers").unwrap_or(0).max(0) as usize;
-    let names: Vec<String> = ctx.req.query_all("resourceNames").into_iter().map(String::from).collect();
-    if names.is_empty() {
-        return Err(ApiError::invalid("Request must contain at least one resourceNames value."));
-    }
-    if names.len() > 200 {
-        return Err(ApiError::invalid("Request exceeds the maximum of 200 resourceNames."));
-    }
+    let names = ctx.batch_get_names()?;
     let acct = ctx.acct()?;
     let responses: Vec<Value> = names
         .iter()

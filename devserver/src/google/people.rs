@@ -61,13 +61,7 @@ pub fn get(ctx: &mut Ctx) -> ApiResult<Value> {
 pub fn batch_get(ctx: &mut Ctx) -> ApiResult<Value> {
     let mask_raw = ctx.q("personFields").or_else(|| ctx.q("requestMask.includeField")).map(String::from);
     let mask = parse_mask(mask_raw.as_deref(), "personFields", PERSON_FIELDS, "people/getBatchGet")?;
-    let names: Vec<String> = ctx.req.query_all("resourceNames").into_iter().map(String::from).collect();
-    if names.is_empty() {
-        return Err(ApiError::invalid("Request must contain at least one resourceNames value."));
-    }
-    if names.len() > 200 {
-        return Err(ApiError::invalid("Request exceeds the maximum of 200 resourceNames."));
-    }
+    let names = ctx.batch_get_names()?;
     let acct = ctx.acct()?;
     let responses: Vec<Value> = names
         .iter()
