@@ -1,6 +1,7 @@
 // A HostApi (hostApi "1") over in-memory parts: the headless Node host builds on it, and
 // so does the Web Worker check page. The CRM is the shared ContactBook; persistence is
 // whatever `MemoryPersistence`/`MemoryStorage` were given (plain memory, or a file saver).
+import { createHostEvents } from "./crm/host-events.js";
 import { ContactBook, MemoryPersistence } from "./crm/contact-book.js";
 import { hostError } from "./crm/host-error.js";
 import { MemoryStorage } from "./storage/memory-storage.js";
@@ -53,20 +54,11 @@ export async function createMemoryHost({
   const book = await ContactBook.open(persistence, { now });
   if (seed) await seedContactBook(book);
   const secrets = createMemorySecrets();
-  const handlers = new Set();
   const logs = [];
   const notifications = [];
 
-  const emit = (event) => {
-    for (const handler of [...handlers]) {
-      try { handler(event); } catch { /* a handler's failure is its own */ }
-    }
-  };
-  // Edits made "by a CRM user" (origin "ui") become host events, as in a real CRM; the
-  // plugin's own writes through the API do not echo back to it.
-  book.subscribe((event) => {
-    if (event.origin === "ui" && event.contactId && event.type.startsWith("contact.")) emit({ type: event.type, contactId: event.contactId });
-  });
+  const events = createHostEvents(book);
+  const emit = events.emit;
 
   const hostApi = {
     hostApi: hostApiVersion,
@@ -104,10 +96,7 @@ export async function createMemoryHost({
       logs.push(record);
       onLog(record);
     },
-    onEvent(handler) {
-      handlers.add(handler);
-      return () => handlers.delete(handler);
-    },
+    onEvent: events.onEvent,
   };
   if (http) hostApi.http = http;
   if (oauth) hostApi.oauth = oauth;
@@ -123,7 +112,7 @@ export async function createMemoryHost({
     /** Delivers a host event to the plugin (e.g. {type: "crm.opened"}). */
     emit,
     /** Number of event subscribers (the plugin unsubscribes on deactivate). */
-    get subscriberCount() { return handlers.size; },
+    get subscriberCount() { return events.subscriberCount; },
     /** The CRM as a user edits it: these writes raise contact.* events. */
     user: {
       create: (contact) => book.create(contact, "ui"),

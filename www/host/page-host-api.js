@@ -1,6 +1,7 @@
 // The page host's HostApi (hostApi "1"): the CRM is the shared ContactBook persisted in
 // IndexedDB, storage and secrets are IndexedDB stores namespaced by plugin id, ui goes to
 // toasts and a consent popup, log goes to the visible log panel and the console.
+import { createHostEvents } from "./crm/host-events.js";
 import { logRecord } from "./log-record.js";
 import { indexedDbSecrets, indexedDbStorage } from "./storage/indexeddb.js";
 import { openAuthWindow } from "./auth-window.js";
@@ -14,17 +15,8 @@ export const HOST_VERSION = "1.0.0";
  * @returns {{hostApi: object, emit: (event: object) => void}}
  */
 export function createPageHostApi({ book, db, pluginId, notify, onLog }) {
-  const handlers = new Set();
-  const emit = (event) => {
-    for (const handler of [...handlers]) {
-      try { handler(event); } catch { /* a handler's failure is its own */ }
-    }
-  };
-  // Only edits made by a person in this CRM become events; the plugin's own writes
-  // (origin "api") would otherwise echo back and trigger needless runs.
-  book.subscribe((event) => {
-    if (event.origin === "ui" && event.contactId && event.type.startsWith("contact.")) emit({ type: event.type, contactId: event.contactId });
-  });
+  const events = createHostEvents(book);
+  const emit = events.emit;
 
   const hostApi = {
     hostApi: "1",
@@ -57,10 +49,7 @@ export function createPageHostApi({ book, db, pluginId, notify, onLog }) {
       if (record.level === "warn" || record.level === "error") console.warn(line, record.fields);
       else console.info(line, record.fields);
     },
-    onEvent(handler) {
-      handlers.add(handler);
-      return () => handlers.delete(handler);
-    },
+    onEvent: events.onEvent,
   };
   return { hostApi, emit };
 }
