@@ -95,6 +95,8 @@ pub enum CrmFieldType {
     User,
     /// A number.
     Number,
+    /// An image as a `data:image/jpeg;base64,…` or `data:image/png;base64,…` URL.
+    Image,
 }
 
 /// One field of the CRM's field schema.

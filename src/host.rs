@@ -28,6 +28,20 @@ pub struct HttpRequest {
     /// Request body (text: JSON, form or XML).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// How the host hands the response body back: text (the default) or base64 of the
+    /// raw bytes (images).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_encoding: Option<ResponseEncoding>,
+}
+
+/// `HttpRequest.responseEncoding`: how the response body is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseEncoding {
+    /// The body decoded as UTF-8 text.
+    Text,
+    /// The raw body bytes, base64 (standard alphabet, padded).
+    Base64,
 }
 
 /// An HTTP response with its whole body read.

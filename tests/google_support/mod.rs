@@ -96,6 +96,7 @@ impl Emu {
             url: format!("{}/__admin{path}", self.url()),
             headers,
             body: Some(body.to_string()),
+            ..HttpRequest::default()
         })
         .expect("admin call");
         assert!((200..300).contains(&response.status), "admin {method} {path}: {} {}", response.status, response.body);
@@ -187,6 +188,7 @@ pub fn consent_via(emu_url: &str, url: &str, allow: bool) -> PluginResult<String
         url: format!("{emu_url}/o/oauth2/v2/auth/consent"),
         headers,
         body: Some(body),
+        ..HttpRequest::default()
     })?;
     answer
         .headers

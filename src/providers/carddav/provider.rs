@@ -58,6 +58,7 @@ impl<H: Host> Fetch for HostFetch<'_, H> {
             url: request.url,
             headers: request.headers.into_iter().collect(),
             body: if request.body.is_empty() { None } else { Some(request.body) },
+            ..crate::host::HttpRequest::default()
         };
         match self.0.fetch(&req).await {
             Ok(r) => Ok(HttpResponse { status: r.status, headers: r.headers.into_iter().collect(), body: r.body }),
