@@ -6,6 +6,7 @@ import { el, button, checkbox, input } from "./dom.js";
 import { statusLight } from "./summary.js";
 import { renderError } from "./errors.js";
 import { remoteName } from "./reports.js";
+import { renderCardDavForm, renderCardDavAccount, openCardDavForm, cardDavI18n } from "./carddav.js";
 
 /** Name of the host secret holding a spoke's OAuth client secret. */
 export function clientSecretName(spokeId) {
@@ -24,11 +25,12 @@ export function renderConnections(ctx) {
   return [
     el("p", { class: "cs-hint", text: t("connections.intro") }),
     ...spokes.map((spoke) => spokeCard(ctx, spoke)),
+    renderCardDavForm(ctx),
     el("div", { class: "cs-actions" }, [
       button(t("connections.addGoogle"), () => addSpoke(ctx, "google"), { id: "cs-add-google", kind: spokes.length ? "secondary" : "primary" }),
-      button(t("connections.addCarddav"), () => addSpoke(ctx, "carddav"), { id: "cs-add-carddav" }),
+      button(t("connections.addCarddav"), () => openCardDavForm(ctx), { id: "cs-add-carddav", disabled: !!state.carddavDraft, "aria-controls": "cs-carddav-new" }),
     ]),
-  ];
+  ].filter(Boolean);
 }
 
 function spokeCard(ctx, spoke) {
@@ -37,6 +39,7 @@ function spokeCard(ctx, spoke) {
   const busy = !!state.busy;
   const id = (suffix) => `cs-spoke-${spoke.id}-${suffix}`;
   const connected = status.state === "connected";
+  const carddav = spoke.kind === "carddav";
   const card = el("article", { class: "cs-spoke", id: id("card"), "data-spoke": spoke.id, "aria-labelledby": id("title") }, [
     el("h4", { id: id("title"), text: remoteName(ctx, spoke.id) }),
     el("p", { class: "cs-spoke-state" }, [
@@ -49,12 +52,13 @@ function spokeCard(ctx, spoke) {
       el("dt", { text: t("connections.linked") }), el("dd", { text: i18n.number(status.linked ?? 0) }),
     ]),
   ]);
-  if (status.problem) card.append(renderError(status.problem, i18n, { onAction: (a) => ctx.remedy(a, spoke.id) }));
+  if (status.problem) card.append(renderError(status.problem, carddav ? cardDavI18n(i18n) : i18n, { onAction: (a) => ctx.remedy(a, spoke.id) }));
   const tested = state.tested?.[spoke.id];
   if (tested) card.append(el("p", { class: "cs-ok", role: "status", id: id("tested"), text: t("connections.testOk", { account: tested.account ?? "" }) }));
 
   card.append(el("div", { class: "cs-actions" }, [
-    button(t(connected ? "connections.reconnect" : "connections.connect"), () => connect(ctx, spoke.id), { id: id("connect"), kind: connected ? "secondary" : "primary", disabled: busy }),
+    // A CardDAV spoke connects with "Find address books" in its account fields below.
+    carddav ? null : button(t(connected ? "connections.reconnect" : "connections.connect"), () => connect(ctx, spoke.id), { id: id("connect"), kind: connected ? "secondary" : "primary", disabled: busy }),
     button(t("connections.test"), () => test(ctx, spoke.id), { id: id("test"), disabled: busy || !connected }),
     button(t("connections.disconnect"), () => disconnect(ctx, spoke.id), { id: id("disconnect"), disabled: busy || !connected }),
     button(t("connections.forget"), () => { state.confirmForget = spoke.id; ctx.render(); ctx.root.querySelector(`#${CSS.escape(id("forget-confirm"))}`)?.focus(); }, { id: id("forget"), disabled: busy }),
@@ -76,7 +80,7 @@ function spokeCard(ctx, spoke) {
     checkbox(id("allow-create"), t("connections.allowCreate", { name: remoteName(ctx, spoke.id) }), spoke.allowCreate, (v) => setSpoke((x) => { x.allowCreate = v; })),
   );
   if (spoke.kind === "google") card.append(...[ownApp(ctx, spoke, id, setSpoke), devEndpoints(ctx, spoke, id, setSpoke)].filter(Boolean));
-  if (spoke.kind === "carddav") card.append(carddavFields(ctx, spoke, id, setSpoke));
+  if (carddav) card.append(renderCardDavAccount(ctx, spoke, id, setSpoke, connected));
   card.append(el("div", { class: "cs-actions" }, [
     button(t("connections.remove"), () => removeSpoke(ctx, spoke.id), { id: id("remove"), kind: "danger", disabled: busy || connected, "aria-describedby": id("remove-hint") }),
     el("span", { class: "cs-hint", id: id("remove-hint"), text: t(connected ? "connections.removeHintConnected" : "connections.removeHint") }),
@@ -144,16 +148,6 @@ export function emulatorConfig(devConfig) {
   for (const k of ["auth", "token", "api", "revoke"]) if (typeof g[k] === "string" && g[k]) endpoints[k] = g[k];
   if (!endpoints.auth || !endpoints.token || !endpoints.api) return null;
   return { endpoints, clientId: typeof g.clientId === "string" ? g.clientId : undefined, clientSecret: typeof g.clientSecret === "string" ? g.clientSecret : undefined };
-}
-
-function carddavFields(ctx, spoke, id, setSpoke) {
-  const { t } = ctx;
-  return el("div", { class: "cs-subsection" }, [
-    input(id("server"), t("connections.serverUrl"), spoke.serverUrl ?? "", (v) => setSpoke((x) => { x.serverUrl = v.trim(); }), { type: "url", spellcheck: "false" }),
-    input(id("username"), t("connections.username"), spoke.username ?? "", (v) => setSpoke((x) => { x.username = v.trim(); }), { autocomplete: "off" }),
-    input(id("password"), t("connections.password"), "", (v, field) => storeSecret(ctx, passwordSecretName(spoke.id), v, field), { type: "password", autocomplete: "new-password", hint: t("connections.password.hint") }),
-    input(id("addressbook"), t("connections.addressBook"), spoke.addressBook ?? "", (v) => setSpoke((x) => { x.addressBook = v.trim(); })),
-  ]);
 }
 
 /** Secrets go straight to the host's secret store; the field is emptied afterwards. */

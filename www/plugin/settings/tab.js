@@ -20,6 +20,7 @@ import { renderDeletions } from "./deletions.js";
 import { renderRun, updateProgress } from "./run.js";
 import { renderHistory } from "./history.js";
 import { renderError } from "./errors.js";
+import { isCardDavSpoke, focusCardDavPassword } from "./carddav.js";
 
 /** Sections below the summary, in order; each can be opened and closed. */
 const SECTIONS = [
@@ -204,7 +205,9 @@ export function mount(container, options = {}) {
     const i18n = createI18n(locale, messages);
     ctx = {
       plugin, host, root, state, i18n, t: i18n.t, render, save, act, refresh, remedy, openSection, announce,
-      connect: (id) => act("connect", "connections", async () => { await plugin.connect(id); announce(i18n.t("connections.connected")); }),
+      // A CardDAV spoke reconnects by typing its password again, next to "Find address books".
+      connect: (id) => (isCardDavSpoke(state, id) ? focusCardDavPassword(ctx, id)
+        : act("connect", "connections", async () => { await plugin.connect(id); announce(i18n.t("connections.connected")); })),
       syncNow: (id) => runSync(id),
       updateProgress: () => updateProgress(root, ctx),
     };
