@@ -209,6 +209,10 @@ pub struct Settings {
     /// Run (debounced) when the host reports a contact change.
     #[serde(rename = "sync.onChange")]
     pub sync_on_change: bool,
+    /// Google spokes also sync contact photos (off by default: photo writes cost quota).
+    /// Optional in stored settings, so settings saved before it existed stay valid.
+    #[serde(rename = "sync.photos", default)]
+    pub sync_photos: bool,
     /// Which CRM contacts are exported.
     #[serde(rename = "filter.mode")]
     pub filter_mode: FilterMode,
@@ -257,6 +261,7 @@ impl Default for Settings {
             sync_export: true,
             sync_on_open: true,
             sync_on_change: true,
+            sync_photos: false,
             filter_mode: FilterMode::All,
             filter_lists: Vec::new(),
             filter_tags: Vec::new(),

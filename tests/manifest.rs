@@ -96,7 +96,17 @@ fn the_settings_schema_declares_exactly_the_settings_keys() {
     declared.sort();
     required.sort();
     assert_eq!(keys, declared);
-    assert_eq!(keys.iter().map(|k| k.as_str()).collect::<Vec<_>>(), required);
+    // Keys added after the first release are optional (serde default), so settings stored
+    // before them stay valid; every other key is required.
+    const OPTIONAL: &[&str] = &["sync.photos"];
+    let expected: Vec<&str> = keys.iter().map(|k| k.as_str()).filter(|k| !OPTIONAL.contains(k)).collect();
+    assert_eq!(expected, required);
+    let mut old = defaults.clone();
+    for k in OPTIONAL {
+        old.as_object_mut().unwrap().remove(*k);
+    }
+    let read = Settings::from_value(&old).expect("settings stored before the optional keys existed stay valid");
+    assert_eq!(read, Settings::default());
     assert_eq!(schema["additionalProperties"], json!(false));
 }
 
