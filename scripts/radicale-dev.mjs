@@ -11,6 +11,7 @@
 //   SIGINT/SIGTERM (or until its parent process is gone), then stops Radicale and removes
 //   the folder. Options: --port N (0: a free one), --user, --password, --seed demo|none.
 import { spawn } from "node:child_process";
+import { openSync, closeSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -92,19 +93,25 @@ export async function startRadicale(options = {}) {
     "[logging]", "level = info", "mask_passwords = True",
     "",
   ].join("\n"));
-  const { openSync, closeSync } = await import("node:fs");
   const logFd = openSync(log, "a");
   const child = spawn(RADICALE_BIN, ["--config", config], { stdio: ["ignore", "ignore", logFd] });
   closeSync(logFd);
   let exited = null;
   child.once("exit", (code, signal) => { exited = { code, signal }; });
   child.once("error", (error) => { exited = { error }; });
+  // A test runner or script that ends without calling stop() must not leave Radicale behind.
+  const onExit = () => {
+    if (!exited) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", onExit);
 
   const url = `http://127.0.0.1:${port}`;
   const auth = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
   const logText = () => readFile(log, "utf8").catch(() => "");
 
   const stop = async () => {
+    process.removeListener("exit", onExit);
     if (!exited) {
       await new Promise((resolve) => {
         const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
