@@ -41,7 +41,6 @@ export function renderCardDavForm(ctx) {
   if (!draft) return null;
   const busy = !!state.busy;
   const set = (key) => (value) => { draft[key] = value.trim(); };
-  const error = state.carddavErrors?.new;
   return el("form", { class: "cs-spoke cs-carddav-new", id: "cs-carddav-new", "aria-labelledby": "cs-carddav-new-title", novalidate: "", on: {
     submit: (e) => { e.preventDefault(); findFromForm(ctx); },
   } }, [
@@ -53,10 +52,10 @@ export function renderCardDavForm(ctx) {
     }),
     input("cs-carddav-new-username", t("connections.username"), draft.username, set("username"), { autocomplete: "username", spellcheck: "false" }),
     passwordField(ctx, "cs-carddav-new-password", false),
-    error ? renderError(error, cardDavI18n(ctx.i18n)) : null,
+    state.carddavMissing ? notice(ctx, "cs-carddav-new-missing", "carddav.missing", "carddav.missing.remedy", "BAD_INPUT") : null,
     el("div", { class: "cs-actions" }, [
       el("button", { type: "submit", id: "cs-carddav-new-find", class: "cs-btn cs-btn-primary", disabled: busy }, [t("carddav.find")]),
-      button(t("common.cancel"), () => { state.carddavDraft = null; delete state.carddavErrors?.new; ctx.render(); ctx.root.querySelector("#cs-add-carddav")?.focus(); }, { id: "cs-carddav-new-cancel", disabled: busy }),
+      button(t("common.cancel"), () => { state.carddavDraft = null; state.carddavMissing = false; ctx.render(); ctx.root.querySelector("#cs-add-carddav")?.focus(); }, { id: "cs-carddav-new-cancel", disabled: busy }),
     ]),
   ]);
 }
@@ -100,10 +99,7 @@ function currentBook(ctx, spoke, id) {
 function bookChoice(ctx, spoke, id, books, setSpoke) {
   const { t } = ctx;
   if (!books.length) {
-    return el("div", { class: "cs-error", role: "alert", id: id("books-empty"), "data-code": "NOT_FOUND" }, [
-      el("p", { class: "cs-error-message", text: t("carddav.books.empty") }),
-      el("p", { class: "cs-error-remedy", text: t("carddav.books.empty.remedy") }),
-    ]);
+    return notice(ctx, id("books-empty"), "carddav.books.empty", "carddav.books.empty.remedy", "NOT_FOUND");
   }
   const name = id("book");
   return el("fieldset", { class: "cs-radios", id: id("books") }, [
@@ -121,6 +117,14 @@ function bookChoice(ctx, spoke, id, books, setSpoke) {
         el("p", { id: `${optionId}-hint`, class: "cs-hint", text: hint }),
       ]);
     }),
+  ]);
+}
+
+/** A problem the tab finds itself, drawn like the plugin's errors: a sentence and its remedy. */
+function notice(ctx, noticeId, messageKey, remedyKey, code) {
+  return el("div", { class: "cs-error", role: "alert", id: noticeId, "data-code": code }, [
+    el("p", { class: "cs-error-message", text: ctx.t(messageKey) }),
+    el("p", { class: "cs-error-remedy", text: ctx.t(remedyKey) }),
   ]);
 }
 
@@ -153,10 +157,9 @@ async function findFromForm(ctx) {
     if (field) draft[key] = field.value.trim();
   }
   const password = root.querySelector("#cs-carddav-new-password")?.value ?? "";
-  state.carddavErrors = state.carddavErrors ?? {};
   const missing = !draft.serverUrl ? "cs-carddav-new-server" : !draft.username ? "cs-carddav-new-username" : !password ? "cs-carddav-new-password" : null;
+  state.carddavMissing = !!missing;
   if (missing) {
-    state.carddavErrors.new = { code: "BAD_INPUT", message: t("carddav.missing") };
     ctx.render();
     root.querySelector(`#${missing}`)?.focus();
     return;
@@ -166,7 +169,6 @@ async function findFromForm(ctx) {
     id: spokeId, kind: "carddav", name: draft.name || t("kind.carddav"), allowCreate: true,
     serverUrl: draft.serverUrl, username: draft.username,
   };
-  delete state.carddavErrors.new;
   const saved = await ctx.save((s) => { s.spokes = [...(s.spokes ?? []), spoke]; }, "connections");
   if (!saved) {
     // The plugin refused the settings (e.g. http:// outside development): its reasons are
