@@ -7,6 +7,7 @@
 //! and the `wasm` module exposes the plugin class to JavaScript.
 #![warn(missing_docs)]
 
+pub mod connectors;
 pub mod crm;
 pub mod engine;
 pub mod providers;

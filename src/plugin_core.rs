@@ -10,6 +10,8 @@ use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::{Host, HostEvent, LogLevel};
 use crate::engine::mapping::{self, CanonicalField, FieldMappingRow};
 use crate::manifest::Manifest;
+use crate::connectors;
+use crate::providers::carddav::connector as carddav;
 use crate::providers::google::connector;
 use crate::settings::{Settings, SpokeKind, SpokeSettings};
 use serde::{Deserialize, Serialize};
@@ -250,10 +252,28 @@ impl<H: Host> PluginCore<H> {
         self.spoke_status(spoke_id).await
     }
 
+    /// Connects a saved CardDAV spoke with `password` (empty: the stored one): runs
+    /// discovery, stores the password only when it worked, remembers the connection time
+    /// (older auth failures no longer show) and resolves the account's address books.
+    ///
+    /// ```no_run
+    /// # async fn demo(core: &contact_sync::plugin_core::PluginCore<contact_sync::host::MemoryHost>) {
+    /// let connected = core.connect_carddav("dav", "app-password").await.unwrap();
+    /// assert!(!connected.address_books.is_empty());
+    /// # }
+    /// ```
+    pub async fn connect_carddav(&self, spoke_id: &str, password: &str) -> PluginResult<carddav::Connected> {
+        let address_books = carddav::connect(&self.host, spoke_id, password).await?;
+        let settings = self.get_settings().await?;
+        let account = settings.spokes.iter().find(|s| s.id == spoke_id).and_then(carddav::account);
+        self.remember_account(spoke_id, account.as_deref()).await?;
+        Ok(carddav::Connected { address_books })
+    }
+
     /// Tests a spoke's connection; a failure resolves as the spoke's `error` state with
     /// the problem and its remedy (what the tab shows), not as a rejection.
     pub async fn test_connection(&self, spoke_id: &str) -> PluginResult<SpokeStatus> {
-        let tested = connector::test_connection(&self.host, spoke_id).await;
+        let tested = connectors::test_connection(&self.host, spoke_id).await;
         let mut status = self.spoke_status(spoke_id).await?;
         if let Err(e) = tested {
             if e.code == ErrorCode::BadInput {
@@ -308,11 +328,7 @@ impl<H: Host> PluginCore<H> {
             problem: None,
             linked: 0,
         };
-        // CardDAV has no connector wired yet: it reads as disconnected.
-        if spoke.kind != SpokeKind::Google {
-            return out;
-        }
-        let google = match connector::status(&self.host, spoke).await {
+        let google = match connectors::status(&self.host, spoke).await {
             Ok(g) => g,
             Err(e) => {
                 out.state = SpokeState::Error;
@@ -350,7 +366,8 @@ impl<H: Host> PluginCore<H> {
             }
         }
         if google.connected {
-            out.account = connection.as_ref().and_then(|c| c.get("account")).and_then(Value::as_str).map(str::to_string);
+            out.account = connectors::known_account(spoke)
+                .or_else(|| connection.as_ref().and_then(|c| c.get("account")).and_then(Value::as_str).map(str::to_string));
         }
         out
     }

@@ -1,6 +1,7 @@
-//! The Google connector's methods of `ContactSyncPlugin` (thin wrappers over
-//! `providers::google::connector`): connect, testConnection, disconnect, forgetLinks,
-//! sync, preview, cancel, history, undoLastRun.
+//! The connector methods of `ContactSyncPlugin` (thin wrappers over `connectors`, which
+//! dispatches by spoke kind, and the kinds' own connect): connect (Google),
+//! connectCardDav, testConnection, disconnect, forgetLinks, sync, preview, cancel,
+//! history, undoLastRun.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -14,11 +15,8 @@ use wasm_bindgen_futures::future_to_promise;
 use super::convert::{to_js, to_js_error, to_json};
 use super::plugin::ContactSyncPlugin;
 use crate::error::{PluginError, PluginResult};
-use crate::host::Host;
-use crate::plugin_core::SETTINGS_KEY;
-use crate::providers::google::connector;
+use crate::connectors;
 use crate::runner::{Progress, ProgressSink, RunOptions};
-use crate::settings::{Settings, SpokeKind};
 
 thread_local! {
     /// Set by `cancel()`, read between batches by the running sync; reset when a sync starts.
@@ -91,6 +89,21 @@ impl ContactSyncPlugin {
         })
     }
 
+    /// Connects a saved CardDAV spoke (`serverUrl` and `username` in the settings): runs
+    /// discovery with `password` (empty: the stored one) and stores it only when that
+    /// worked; resolves `{ addressBooks: [{ url, displayName }] }` or rejects with a coded
+    /// Error (AUTH_DENIED, BAD_RESPONSE for a server without CardDAV, NOT_FOUND, NETWORK,
+    /// NOT_ALLOWED_HOST).
+    ///
+    /// ```js
+    /// const { addressBooks } = await plugin.connectCardDav("dav", password);
+    /// ```
+    #[wasm_bindgen(js_name = connectCardDav, unchecked_return_type = "Promise<CardDavConnection>")]
+    pub fn connect_carddav(&self, spoke_id: String, password: String) -> Promise {
+        let core = self.core();
+        promise(async move { core.connect_carddav(&spoke_id, &password).await })
+    }
+
     /// One cheap authenticated request; resolves the spoke's status (state `error` with
     /// the problem when the request failed).
     #[wasm_bindgen(js_name = testConnection, unchecked_return_type = "Promise<SpokeStatus>")]
@@ -99,21 +112,21 @@ impl ContactSyncPlugin {
         promise(async move { core.test_connection(&spoke_id).await })
     }
 
-    /// Revokes and forgets the spoke's tokens.
+    /// Forgets the spoke's credentials (Google: revokes the tokens; CardDAV: the password).
     #[wasm_bindgen(js_name = disconnect, unchecked_return_type = "Promise<void>")]
     pub fn disconnect(&self, spoke_id: String) -> Promise {
         let core = self.core();
-        promise(async move { connector::disconnect(core.host(), &spoke_id).await })
+        promise(async move { connectors::disconnect(core.host(), &spoke_id).await })
     }
 
     /// Forgets links, bases and cursors of a spoke; the next run matches again.
     #[wasm_bindgen(js_name = forgetLinks, unchecked_return_type = "Promise<void>")]
     pub fn forget_links(&self, spoke_id: String) -> Promise {
         let core = self.core();
-        promise(async move { connector::forget_links(core.host(), &spoke_id).await })
+        promise(async move { connectors::forget_links(core.host(), &spoke_id).await })
     }
 
-    /// Runs the Google spokes (all, or `request.spokeId`); resolves their reports.
+    /// Runs the spokes, Google and CardDAV (all, or `request.spokeId`); resolves their reports.
     #[wasm_bindgen(js_name = sync, unchecked_return_type = "Promise<RunReport[]>")]
     pub fn sync(&self, #[wasm_bindgen(unchecked_param_type = "SyncRequest")] request: JsValue, on_progress: Option<Function>) -> Promise {
         let parsed: PluginResult<SyncRequest> = to_json(&request).and_then(|v| {
@@ -126,12 +139,6 @@ impl ContactSyncPlugin {
             let request = parsed?;
             let _running = core.running_guard();
             cancel.set(false);
-            let host = core.host();
-            let got = host.storage_get(&[SETTINGS_KEY.to_string()]).await?;
-            let settings = match got.get(SETTINGS_KEY) {
-                Some(v) if !v.is_null() => Settings::from_value(v)?,
-                _ => Settings::default(),
-            };
             let options = RunOptions {
                 trigger: request.trigger.unwrap_or_else(|| "manual".into()),
                 dry_run: false,
@@ -139,14 +146,7 @@ impl ContactSyncPlugin {
                 contact_ids: request.contact_ids,
                 progress,
             };
-            let mut reports = Vec::new();
-            for spoke in settings.spokes.iter().filter(|s| s.kind == SpokeKind::Google) {
-                if request.spoke_id.as_deref().is_some_and(|id| id != spoke.id) {
-                    continue;
-                }
-                reports.push(connector::sync(host, &spoke.id, &options, &cancel).await?);
-            }
-            Ok(reports)
+            connectors::sync_all(core.host(), request.spoke_id.as_deref(), &options, &cancel).await
         })
     }
 
@@ -154,7 +154,7 @@ impl ContactSyncPlugin {
     #[wasm_bindgen(js_name = preview, unchecked_return_type = "Promise<RunReport>")]
     pub fn preview(&self, spoke_id: String) -> Promise {
         let core = self.core();
-        promise(async move { connector::preview(core.host(), &spoke_id).await })
+        promise(async move { connectors::preview(core.host(), &spoke_id).await })
     }
 
     /// Stops the running sync between two batches (what is left continues next run).
@@ -167,7 +167,7 @@ impl ContactSyncPlugin {
     #[wasm_bindgen(js_name = undoLastRun, unchecked_return_type = "Promise<RunReport>")]
     pub fn undo_last_run(&self, spoke_id: String) -> Promise {
         let core = self.core();
-        promise(async move { connector::undo_last_run(core.host(), &spoke_id).await })
+        promise(async move { connectors::undo_last_run(core.host(), &spoke_id).await })
     }
 
     /// The last `limit` runs of a spoke, newest first.

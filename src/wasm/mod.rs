@@ -23,5 +23,6 @@ use wasm_bindgen::prelude::*;
 const TS_CONTRACT: &'static str = r#"
 import type {
   PluginHost, Settings, PluginStatus, SpokeStatus, HostEvent, FieldCatalogue, RunReport, SyncRequest, Progress,
+  CardDavConnection,
 } from "../host-api";
 "#;

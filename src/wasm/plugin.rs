@@ -11,7 +11,7 @@ use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::manifest::Manifest;
 use crate::host::{Host, LogLevel};
 use crate::plugin_core::PluginCore;
-use crate::providers::google::connector;
+use crate::connectors;
 use js_sys::Promise;
 use serde::Serialize;
 use std::future::Future;
@@ -174,7 +174,7 @@ impl ContactSyncPlugin {
             let background = Rc::clone(&core);
             wasm_bindgen_futures::spawn_local(async move {
                 let cancel = super::connector::cancel_flag();
-                if let Err(e) = connector::after_event(&background, &cancel).await {
+                if let Err(e) = connectors::after_event(&background, &cancel).await {
                     let mut fields = serde_json::Map::new();
                     fields.insert("code".into(), serde_json::Value::from(e.code.as_str()));
                     background.host().log(LogLevel::Warn, &format!("event-triggered sync failed: {}", e.message), &fields);

@@ -252,6 +252,10 @@ export interface SpokeStatus {
   problem?: { code: ErrorCode; message: string; remedy: string };
   linked: number;
 }
+/** An address book found by CardDAV discovery; `url` is what `addressBook` in the spoke's settings holds once chosen. */
+export interface CardDavAddressBook { url: string; displayName: string; description?: string }
+/** `connectCardDav`'s answer: the account's address books. */
+export interface CardDavConnection { addressBooks: CardDavAddressBook[] }
 export interface PluginStatus { running: boolean; spokes: SpokeStatus[]; settingsProblem?: { code: ErrorCode; message: string } }
 export interface FieldCatalogue {
   crm: CrmFieldSchema[];
@@ -271,7 +275,17 @@ export interface ContactSyncPlugin {
   status(): Promise<PluginStatus>;
   /** Google: builds the consent URL (PKCE + state), opens it through host.ui, finishes the code exchange. */
   connect(spokeId: string): Promise<SpokeStatus>;
+  /**
+   * CardDAV: the spoke must be saved with `serverUrl` and `username`. Runs discovery
+   * (`/.well-known/carddav` → current-user-principal → addressbook-home-set → books) and
+   * only on success stores the password in the secret `carddav.{spokeId}.password`. An
+   * empty `password` re-lists with the stored one. Rejects AUTH_DENIED, BAD_RESPONSE (no
+   * CardDAV there), NOT_FOUND, NETWORK, NOT_ALLOWED_HOST (a redirect to another origin),
+   * NOT_CONNECTED (empty password and none stored), BAD_INPUT.
+   */
+  connectCardDav(spokeId: string, password: string): Promise<CardDavConnection>;
   testConnection(spokeId: string): Promise<SpokeStatus>;
+  /** Forgets the credentials (Google tokens revoked; CardDAV password); settings and links stay. */
   disconnect(spokeId: string): Promise<void>;
   /** Forgets the links of a spoke: the next run matches again by CRM id, e-mail, phone. */
   forgetLinks(spokeId: string): Promise<void>;
