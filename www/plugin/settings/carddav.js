@@ -28,7 +28,8 @@ export function cardDavI18n(i18n) {
 
 /** Opens the "add a CardDAV address book" form and focuses its first field. */
 export function openCardDavForm(ctx) {
-  ctx.state.carddavDraft = ctx.state.carddavDraft ?? { name: ctx.t("kind.carddav"), serverUrl: "", username: "" };
+  const n = Number(nextSpokeId(ctx.state.settings).split("-")[1]);
+  ctx.state.carddavDraft = ctx.state.carddavDraft ?? { name: ctx.t("kind.carddav") + (n > 1 ? ` ${n}` : ""), serverUrl: "", username: "" };
   ctx.state.open.add("connections");
   ctx.render();
   ctx.root.querySelector("#cs-carddav-new-server")?.focus();
@@ -215,6 +216,12 @@ async function discover(ctx, spokeId, password) {
     ? ctx.root.querySelector(`#${CSS.escape(`cs-spoke-${spokeId}-book-0`)}`) ?? ctx.root.querySelector(`#${CSS.escape(`cs-spoke-${spokeId}-find`)}`)
     : ctx.root.querySelector(`#${CSS.escape(`cs-spoke-${spokeId}-password`)}`);
   focus?.focus();
+}
+
+/** Forgets what the tab learnt about a spoke's server (the books listed, the last error). */
+export function forgetCardDavSpoke(state, spokeId) {
+  delete state.carddavBooks?.[spokeId];
+  delete state.carddavErrors?.[spokeId];
 }
 
 /** carddav-1, carddav-2 … : the first id not yet taken. */

@@ -6,7 +6,7 @@ import { el, button, checkbox, input } from "./dom.js";
 import { statusLight } from "./summary.js";
 import { renderError } from "./errors.js";
 import { remoteName } from "./reports.js";
-import { renderCardDavForm, renderCardDavAccount, openCardDavForm, cardDavI18n } from "./carddav.js";
+import { renderCardDavForm, renderCardDavAccount, openCardDavForm, cardDavI18n, forgetCardDavSpoke } from "./carddav.js";
 
 /** Name of the host secret holding a spoke's OAuth client secret. */
 export function clientSecretName(spokeId) {
@@ -185,6 +185,7 @@ function addSpoke(ctx, kind) {
 }
 
 function removeSpoke(ctx, spokeId) {
+  forgetCardDavSpoke(ctx.state, spokeId);
   return ctx.save((s) => { s.spokes = (s.spokes ?? []).filter((x) => x.id !== spokeId); }, "connections");
 }
 
@@ -206,6 +207,7 @@ function test(ctx, spokeId) {
 
 function disconnect(ctx, spokeId) {
   delete ctx.state.tested?.[spokeId];
+  forgetCardDavSpoke(ctx.state, spokeId);
   return ctx.act("disconnect", "connections", async () => {
     await ctx.plugin.disconnect(spokeId);
     ctx.announce(ctx.t("connections.disconnected"));
