@@ -279,6 +279,31 @@ fn serve(sh: &Shared, req: &Req) -> ApiResult<Resp> {
             let c = acct.contacts.get(&cid).ok_or_else(ApiError::not_found)?;
             ok(raw_contact(c, acct))
         }
+        ("PUT", ["accounts", email, "contacts", id, "photo"]) => {
+            // A photo set in the Contacts UI: {"photoBytes": base64 JPEG or PNG}.
+            let b = body_json(req)?;
+            let (bytes, mime) = super::photos::decode(b.get("photoBytes").and_then(Value::as_str).unwrap_or(""))?;
+            let url = super::photos::new_url(req);
+            let mut st = sh.lock();
+            let delay = st.config.propagation_delay_ms;
+            let acct = st.account_mut(email).ok_or_else(|| account_missing(email))?;
+            let cid = contact_ref(acct, id)?.id;
+            super::photos::set(acct, cid, bytes, mime, url, now, delay)?;
+            let c = acct.contacts.get(&cid).ok_or_else(ApiError::not_found)?;
+            ok(raw_contact(c, acct))
+        }
+        ("DELETE", ["accounts", email, "contacts", id, "photo"]) => {
+            // The photo removed in the Contacts UI (the default avatar shows again).
+            let mut st = sh.lock();
+            let delay = st.config.propagation_delay_ms;
+            let acct = st.account_mut(email).ok_or_else(|| account_missing(email))?;
+            let cid = contact_ref(acct, id)?.id;
+            if !super::photos::clear(acct, cid, now, delay) {
+                return Err(ApiError::new(404, "NOT_FOUND", "The contact has no photo."));
+            }
+            let c = acct.contacts.get(&cid).ok_or_else(ApiError::not_found)?;
+            ok(raw_contact(c, acct))
+        }
         ("DELETE", ["accounts", email, "contacts", id]) => {
             let mut st = sh.lock();
             let delay = st.config.propagation_delay_ms;

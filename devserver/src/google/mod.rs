@@ -26,6 +26,7 @@ pub mod http;
 pub mod oauth;
 pub mod people;
 pub mod person;
+pub mod photos;
 pub mod quota;
 pub mod random;
 pub mod request_log;
@@ -132,6 +133,7 @@ fn route(sh: &Shared, req: &Req) -> Resp {
         (_, "/token") => oauth::token_endpoint(sh, req),
         ("POST", "/revoke") | ("POST", "/o/oauth2/revoke") => oauth::revoke(sh, req),
         (_, p) if p.starts_with("/v1/") => api::handle(sh, req),
+        (_, p) if p.starts_with("/__photos/") => photos::serve(&sh.lock(), req),
         _ => error::ApiError::new(404, "NOT_FOUND", format!("The requested URL {} was not found on this server.", req.path)).into_resp(),
     }
 }

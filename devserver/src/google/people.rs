@@ -3,10 +3,9 @@
 
 use super::api::Ctx;
 use super::error::{ApiError, ApiResult};
+use super::photos;
 use super::person::{incoming, parse_mask, render, search_text, Incoming, PERSON_FIELDS, UPDATE_FIELDS};
-use super::random::token;
 use super::state::{parse_person_id, Account};
-use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -312,18 +311,7 @@ pub fn batch_delete(ctx: &mut Ctx) -> ApiResult<Value> {
 pub fn update_photo(ctx: &mut Ctx) -> ApiResult<Value> {
     let name = resource_name(ctx);
     let raw = ctx.body.get("photoBytes").and_then(Value::as_str).unwrap_or("").to_string();
-    if raw.is_empty() {
-        return Err(ApiError::invalid("photoBytes is required."));
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&raw)
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&raw))
-        .map_err(|_| ApiError::invalid("Invalid value at 'photo_bytes' (TYPE_BYTES), Base64 decoding failed"))?;
-    let is_jpeg = bytes.starts_with(&[0xFF, 0xD8, 0xFF]);
-    let is_png = bytes.starts_with(&[0x89, b'P', b'N', b'G']);
-    if !is_jpeg && !is_png {
-        return Err(ApiError::invalid("Photo is not a supported image: send JPEG or PNG bytes."));
-    }
+    let (bytes, mime) = photos::decode(&raw)?;
     let mask = match ctx.body.get("personFields").and_then(Value::as_str) {
         Some(m) => parse_mask(Some(m), "personFields", PERSON_FIELDS, "people/updateContactPhoto")?,
         None => vec!["photos".to_string()],
@@ -331,10 +319,9 @@ pub fn update_photo(ctx: &mut Ctx) -> ApiResult<Value> {
     let (now, delay) = (ctx.now, ctx.delay());
     let acct = ctx.acct_mut()?;
     let id = acct.live(&name).map(|c| c.id).ok_or_else(ApiError::not_found)?;
-    if let Some(c) = acct.contacts.get_mut(&id) {
-        c.photo_url = Some(format!("https://lh3.googleusercontent.com/cm/{}", token(24)));
-    }
-    acct.touch(id, now, delay);
+    let url = photos::new_url(ctx.req);
+    let acct = ctx.acct_mut()?;
+    photos::set(acct, id, bytes, mime, url, now, delay)?;
     let acct = ctx.acct()?;
     let c = acct.contacts.get(&id).ok_or_else(ApiError::not_found)?;
     Ok(json!({ "person": render(c, acct, &mask, false, &ctx.client_id) }))
@@ -349,11 +336,9 @@ pub fn delete_photo(ctx: &mut Ctx) -> ApiResult<Value> {
     let (now, delay) = (ctx.now, ctx.delay());
     let acct = ctx.acct_mut()?;
     let id = acct.live(&name).map(|c| c.id).ok_or_else(ApiError::not_found)?;
-    let had = acct.contacts.get_mut(&id).and_then(|c| c.photo_url.take()).is_some();
-    if !had {
+    if !photos::clear(acct, id, now, delay) {
         return Err(ApiError::not_found());
     }
-    acct.touch(id, now, delay);
     let acct = ctx.acct()?;
     match (mask, acct.contacts.get(&id)) {
         (Some(m), Some(c)) => Ok(json!({ "person": render(c, acct, &m, false, &ctx.client_id) })),

@@ -61,6 +61,8 @@ pub struct Contact {
     pub previous_resource_names: Vec<String>,
     /// Photo URL when a photo was uploaded.
     pub photo_url: Option<String>,
+    /// The uploaded photo's bytes, served under `/__photos/`.
+    pub photo: Option<super::photos::StoredPhoto>,
     /// `clientData` per OAuth client id: private to the app that wrote it. `"*"` holds data
     /// seeded through the admin API, shown to apps that wrote none of their own.
     pub client_data: BTreeMap<String, Vec<Value>>,
@@ -213,6 +215,7 @@ impl Account {
                 deleted: false,
                 previous_resource_names: Vec::new(),
                 photo_url: None,
+                photo: None,
                 client_data,
             },
         );
@@ -228,6 +231,7 @@ impl Account {
                 c.fields.clear();
                 c.memberships.clear();
                 c.photo_url = None;
+                c.photo = None;
                 c.client_data.clear();
                 self.touch(id, now, delay_ms);
                 true
