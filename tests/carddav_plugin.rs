@@ -1,0 +1,294 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! A CardDAV spoke through the plugin's own methods (`PluginCore`, `connectors`), with
+//! `MemoryHost` as the host and a real Radicale behind its fetch: connect (wrong and right
+//! password), status, sync both ways then a quiet run, testConnection, disconnect, host
+//! events; and, with scripted answers, the errors of servers that are not what they seem.
+
+mod carddav_support;
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+use carddav_support::{radicale_or_skip, Radicale, UreqFetch, PASSWORD, USER};
+use contact_sync::connectors;
+use contact_sync::crm::NewCrmContact;
+use contact_sync::error::{ErrorCode, PluginError};
+use contact_sync::host::{Host, HttpResponse, MemoryHost};
+use contact_sync::plugin_core::{PluginCore, SpokeState};
+use contact_sync::providers::carddav::{password_secret_name, vcard, Fetch, HttpRequest};
+use contact_sync::runner::RunOptions;
+use contact_sync::settings::Settings;
+use pollster::block_on;
+use serde_json::{json, Map};
+
+const SECRET: &str = "carddav.dav.password";
+
+/// A MemoryHost whose fetch goes to the network (the real Radicale) through ureq.
+fn networked_host() -> MemoryHost {
+    let host = MemoryHost::new();
+    let fetch = UreqFetch::new();
+    host.set_fetch(move |r| {
+        let request = HttpRequest {
+            method: r.method.clone(),
+            url: r.url.clone(),
+            headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            body: r.body.clone().unwrap_or_default(),
+        };
+        let got = block_on(fetch.fetch(request)).map_err(|e| PluginError::new(ErrorCode::Network, e.message))?;
+        Ok(HttpResponse { status: got.status, headers: got.headers.into_iter().collect(), body: got.body })
+    });
+    host
+}
+
+/// Saves one CardDAV spoke `dav` (and optionally its chosen book) through `saveSettings`.
+fn save_spoke(core: &PluginCore<MemoryHost>, server_url: &str, book: Option<&str>) {
+    let mut v = serde_json::to_value(Settings::default()).unwrap();
+    let mut spoke = json!({"id": "dav", "kind": "carddav", "name": "Radicale", "allowCreate": true,
+        "serverUrl": server_url, "username": USER});
+    if let Some(b) = book {
+        spoke["addressBook"] = json!(b);
+    }
+    v["spokes"] = json!([spoke]);
+    block_on(core.save_settings(&v)).unwrap();
+}
+
+fn card(uid: &str, given: &str, family: &str, email: &str) -> String {
+    format!("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{given} {family}\r\nN:{family};{given};;;\r\nEMAIL;TYPE=INTERNET:{email}\r\nEND:VCARD\r\n")
+}
+
+fn crm_contact(first: &str, last: &str, email: &str) -> NewCrmContact {
+    let mut fields = Map::new();
+    fields.insert("firstName".into(), json!(first));
+    fields.insert("lastName".into(), json!(last));
+    fields.insert("emails".into(), json!([{ "value": email, "type": "work", "primary": true }]));
+    NewCrmContact { fields, ..NewCrmContact::default() }
+}
+
+fn families_on_server(server: &Radicale, book: &str) -> Vec<String> {
+    let mut out: Vec<String> = server
+        .stored_names("contacts")
+        .iter()
+        .filter_map(|n| server.get_card(&format!("{book}{n}")))
+        .map(|t| vcard::read(&t).unwrap().contact.name.family)
+        .collect();
+    out.sort();
+    out
+}
+
+fn families_in_crm(host: &MemoryHost) -> Vec<String> {
+    let mut out: Vec<String> = host
+        .live_contacts()
+        .iter()
+        .filter_map(|c| c.fields.get("lastName").and_then(|v| v.as_str()).map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_wrong_password_is_refused_with_a_coded_error_and_nothing_is_stored() {
+    let Some(server) = radicale_or_skip("a_wrong_password_is_refused") else { return };
+    server.create_address_book("contacts");
+    let core = PluginCore::new(networked_host());
+    save_spoke(&core, &server.url, None);
+    let before = core.host().storage_snapshot();
+    let err = block_on(core.connect_carddav("dav", "not-the-password")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthDenied, "{err:?}");
+    assert!(!err.remedy.is_empty());
+    assert!(!err.message.contains("not-the-password") && !err.remedy.contains("not-the-password"));
+    assert!(core.host().secrets_snapshot().is_empty(), "no password kept after a refusal");
+    assert_eq!(core.host().storage_snapshot(), before, "nothing written to storage");
+    // Without a stored password, an empty one asks to connect first.
+    assert_eq!(block_on(core.connect_carddav("dav", "")).unwrap_err().code, ErrorCode::NotConnected);
+    assert_eq!(block_on(core.spoke_status("dav")).unwrap().state, SpokeState::Disconnected);
+}
+
+#[test]
+fn connecting_lists_the_books_stores_the_password_and_the_spoke_reads_connected_once_a_book_is_chosen() {
+    let Some(server) = radicale_or_skip("connecting_lists_the_books") else { return };
+    let book = server.create_address_book("contacts");
+    let other = server.create_address_book("suppliers");
+    let core = PluginCore::new(networked_host());
+    save_spoke(&core, &server.url, None);
+
+    let connected = block_on(core.connect_carddav("dav", PASSWORD)).unwrap();
+    let mut urls: Vec<&str> = connected.address_books.iter().map(|b| b.url.as_str()).collect();
+    urls.sort();
+    assert_eq!(urls, vec![book.as_str(), other.as_str()]);
+    assert!(connected.address_books.iter().any(|b| b.display_name == "contacts"));
+    assert_eq!(core.host().secrets_snapshot().get(SECRET).map(String::as_str), Some(PASSWORD));
+    assert_eq!(password_secret_name("dav"), SECRET);
+    let stored = serde_json::to_string(&core.host().storage_snapshot()).unwrap();
+    assert!(!stored.contains(PASSWORD), "the password lives in secrets only");
+    // The tab's shape: {addressBooks: [{url, displayName}]}.
+    let shape = serde_json::to_value(&connected).unwrap();
+    assert!(shape["addressBooks"][0]["url"].is_string() && shape["addressBooks"][0]["displayName"].is_string(), "{shape}");
+
+    // Connected only once a book is chosen.
+    assert_eq!(block_on(core.spoke_status("dav")).unwrap().state, SpokeState::Disconnected);
+    // An empty password re-lists with the stored one.
+    assert_eq!(block_on(core.connect_carddav("dav", "")).unwrap().address_books.len(), 2);
+    save_spoke(&core, &server.url, Some(&book));
+    let status = block_on(core.status()).unwrap();
+    let spoke = &status.spokes[0];
+    assert_eq!(spoke.state, SpokeState::Connected, "{spoke:?}");
+    let host = server.url.trim_start_matches("http://");
+    assert_eq!(spoke.account.as_deref(), Some(format!("{USER} @ {host}").as_str()));
+    let tested = block_on(core.test_connection("dav")).unwrap();
+    assert_eq!(tested.state, SpokeState::Connected, "{tested:?}");
+}
+
+#[test]
+fn a_sync_through_the_plugin_flows_both_ways_and_a_second_run_changes_nothing() {
+    let Some(server) = radicale_or_skip("a_sync_through_the_plugin_flows_both_ways") else { return };
+    let book = server.create_address_book("contacts");
+    server.put_card(&book, "ann.vcf", &card("ann", "Ann", "Archer", "ann@x.org"));
+    server.put_card(&book, "bob.vcf", &card("bob", "Bob", "Baker", "bob@x.org"));
+    let core = PluginCore::new(networked_host());
+    for (f, l, e) in [("Ann", "Archer", "ANN@X.ORG"), ("Dee", "Dunn", "dee@x.org")] {
+        block_on(core.host().crm_create(&crm_contact(f, l, e))).unwrap();
+    }
+    save_spoke(&core, &server.url, Some(&book));
+    block_on(core.connect_carddav("dav", PASSWORD)).unwrap();
+
+    let preview = block_on(connectors::preview(core.host(), "dav")).unwrap();
+    assert!(preview.dry_run);
+    assert_eq!((preview.counts.crm.created, preview.counts.remote.created), (1, 1), "{:?}", preview.counts);
+    assert_eq!(families_in_crm(core.host()).len(), 2, "a preview writes nothing");
+
+    // No spokeId: every spoke that is set up runs.
+    let first = block_on(connectors::sync_all(core.host(), None, &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert_eq!(first.len(), 1);
+    let report = &first[0];
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.outcome, "ok");
+    assert_eq!(report.counts.crm.created, 1, "Bob imported");
+    assert_eq!(report.counts.remote.created, 1, "Dee exported");
+    assert_eq!(report.counts.linked_by_email, 1, "Ann linked, not duplicated");
+    assert_eq!(families_in_crm(core.host()), vec!["Archer", "Baker", "Dunn"]);
+    assert_eq!(families_on_server(&server, &book), vec!["Archer", "Baker", "Dunn"]);
+
+    for _ in 0..2 {
+        let again = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap();
+        let c = &again.counts;
+        assert_eq!(
+            [c.crm.created, c.crm.updated, c.crm.deleted, c.remote.created, c.remote.updated, c.remote.deleted],
+            [0; 6],
+            "{c:?}"
+        );
+        assert!(again.errors.is_empty(), "{:?}", again.errors);
+    }
+    assert_eq!(families_on_server(&server, &book).len(), 3);
+
+    let status = block_on(core.spoke_status("dav")).unwrap();
+    assert_eq!(status.state, SpokeState::Connected);
+    assert_eq!(status.linked, 3);
+    assert!(status.last_success_at.is_some());
+    let history = block_on(contact_sync::runner::history(core.host(), "dav", 10)).unwrap();
+    assert_eq!(history.len(), 3, "the preview is not recorded");
+
+    // A CRM change reaches the server through the debounced event run.
+    let eve = block_on(core.host().crm_create(&crm_contact("Eve", "Evans", "eve@x.org"))).unwrap();
+    block_on(core.handle_event(&json!({"type": "contact.created", "contactId": eve.id}))).unwrap();
+    let reports = block_on(connectors::after_event(&core, &Cell::new(false))).unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!((reports[0].trigger.as_str(), reports[0].counts.remote.created), ("event", 1));
+    assert!(families_on_server(&server, &book).contains(&"Evans".to_string()));
+
+    // Undo of that run removes the card it created.
+    let undone = block_on(connectors::undo_last_run(core.host(), "dav")).unwrap();
+    assert!(undone.errors.is_empty(), "{:?}", undone.errors);
+    assert!(!families_on_server(&server, &book).contains(&"Evans".to_string()));
+}
+
+#[test]
+fn disconnect_forgets_the_password_and_keeps_the_settings() {
+    let Some(server) = radicale_or_skip("disconnect_forgets_the_password") else { return };
+    let book = server.create_address_book("contacts");
+    let core = PluginCore::new(networked_host());
+    save_spoke(&core, &server.url, Some(&book));
+    block_on(core.connect_carddav("dav", PASSWORD)).unwrap();
+    assert_eq!(block_on(core.spoke_status("dav")).unwrap().state, SpokeState::Connected);
+
+    block_on(connectors::disconnect(core.host(), "dav")).unwrap();
+    assert!(core.host().secrets_snapshot().is_empty());
+    assert_eq!(block_on(core.spoke_status("dav")).unwrap().state, SpokeState::Disconnected);
+    assert_eq!(block_on(core.get_settings()).unwrap().spokes[0].address_book.as_deref(), Some(book.as_str()));
+    // Named alone it cannot run; in an all-spokes run it is left out.
+    let err = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotConnected);
+    assert!(block_on(connectors::sync_all(core.host(), None, &RunOptions::default(), &Cell::new(false))).unwrap().is_empty());
+    assert_eq!(block_on(core.test_connection("dav")).unwrap().problem.unwrap().code, ErrorCode::NotConnected);
+}
+
+#[test]
+fn a_password_changed_on_the_server_shows_as_the_spokes_problem_on_test() {
+    let Some(server) = radicale_or_skip("a_password_changed_on_the_server") else { return };
+    let book = server.create_address_book("contacts");
+    let core = PluginCore::new(networked_host());
+    save_spoke(&core, &server.url, Some(&book));
+    block_on(core.host().secret_set(SECRET, "stale-password")).unwrap();
+    let tested = block_on(core.test_connection("dav")).unwrap();
+    assert_eq!(tested.state, SpokeState::Error);
+    assert_eq!(tested.problem.unwrap().code, ErrorCode::AuthDenied);
+}
+
+/// A host whose fetch answers from a script instead of a server.
+fn scripted_host(answer: impl Fn(&contact_sync::host::HttpRequest) -> Result<HttpResponse, PluginError> + 'static) -> PluginCore<MemoryHost> {
+    let host = MemoryHost::new();
+    host.set_fetch(answer);
+    let core = PluginCore::new(host);
+    save_spoke(&core, "https://dav.example.com/dav/", None);
+    core
+}
+
+fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+    let headers: BTreeMap<String, String> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    HttpResponse { status, headers, body: body.into() }
+}
+
+#[test]
+fn discovery_redirected_to_another_server_is_refused_before_anything_is_sent_there() {
+    let core = scripted_host(|r| {
+        assert!(r.url.starts_with("https://dav.example.com/"), "a request left the server's origin: {}", r.url);
+        Ok(response(301, &[("location", "https://elsewhere.example.net/dav/")], ""))
+    });
+    let err = block_on(core.connect_carddav("dav", "pw")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotAllowedHost, "{err:?}");
+    assert!(err.remedy.contains("https://elsewhere.example.net"), "{}", err.remedy);
+    assert!(core.host().secrets_snapshot().is_empty());
+}
+
+#[test]
+fn a_web_page_instead_of_carddav_and_an_unreachable_server_get_their_own_codes() {
+    let page = scripted_host(|_| Ok(response(200, &[("content-type", "text/html")], "<html>Welcome</html>")));
+    let err = block_on(page.connect_carddav("dav", "pw")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadResponse, "{err:?}");
+    assert!(err.remedy.contains("CardDAV address"), "{}", err.remedy);
+
+    let refused = scripted_host(|r| {
+        Err(PluginError::new(ErrorCode::NotAllowedHost, format!("The plugin may not contact {}.", r.url)).with_remedy("Save the spoke first."))
+    });
+    let err = block_on(refused.connect_carddav("dav", "pw")).unwrap_err();
+    assert_eq!((err.code, err.remedy.as_str()), (ErrorCode::NotAllowedHost, "Save the spoke first."), "the host's code is kept");
+
+    let offline = scripted_host(|_| Err(PluginError::new(ErrorCode::Network, "offline")));
+    let err = block_on(offline.connect_carddav("dav", "pw")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Network);
+    assert!(err.retryable);
+    assert!(offline.host().secrets_snapshot().is_empty());
+}
+
+#[test]
+fn connect_refuses_a_google_spoke_and_a_spoke_without_a_user_name() {
+    let core = PluginCore::new(MemoryHost::new());
+    let mut v = serde_json::to_value(Settings::default()).unwrap();
+    v["spokes"] = json!([{"id": "g1", "kind": "google", "name": "Work", "allowCreate": true},
+        {"id": "dav", "kind": "carddav", "name": "Dav", "allowCreate": true, "serverUrl": "https://dav.example.com"}]);
+    block_on(core.save_settings(&v)).unwrap();
+    assert_eq!(block_on(core.connect_carddav("g1", "pw")).unwrap_err().code, ErrorCode::BadInput);
+    let err = block_on(core.connect_carddav("dav", "pw")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadInput);
+    assert!(err.remedy.contains("user name"), "{}", err.remedy);
+    assert_eq!(block_on(core.connect_carddav("nope", "pw")).unwrap_err().code, ErrorCode::BadInput);
+}
