@@ -67,7 +67,8 @@ export function renderCardDavAccount(ctx, spoke, id, setSpoke, connected) {
   const busy = !!state.busy;
   const error = state.carddavErrors?.[spoke.id];
   const books = state.carddavBooks?.[spoke.id];
-  const stored = connected || !!spoke.addressBook;
+  // Books listed means the server accepted the password, and the plugin kept it.
+  const stored = connected || !!spoke.addressBook || !!books;
   return el("div", { class: "cs-subsection", id: id("carddav") }, [
     input(id("server"), t("connections.serverUrl"), spoke.serverUrl ?? "", (v) => setSpoke((x) => { x.serverUrl = v.trim(); }), {
       type: "url", spellcheck: "false", autocomplete: "url", hint: t("carddav.serverUrl.hint"),
