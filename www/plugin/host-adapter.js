@@ -57,7 +57,7 @@ async function globalFetch(request, allowlist) {
       retryable: true,
     });
   }
-  if (response.url) allowlist.check(response.url);
+  if (response.url) await (allowlist.admit ?? allowlist.check)(response.url);
   const headers = {};
   response.headers.forEach((value, name) => { headers[name.toLowerCase()] = value; });
   let body;
@@ -135,7 +135,8 @@ export function adaptHost(hostApi, { allowlist, timers }) {
     },
     async fetch(request) {
       validateRequest(request);
-      allowlist.check(request.url);
+      // The manifest's origins, and saved CardDAV servers (https://) when the allowlist knows them.
+      await (allowlist.admit ?? allowlist.check)(request.url);
       return hostApi.http && typeof hostApi.http.fetch === "function"
         ? proxyFetch(hostApi, request)
         : globalFetch(request, allowlist);

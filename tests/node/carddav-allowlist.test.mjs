@@ -1,0 +1,117 @@
+// The shim admits the https:// server of every saved CardDAV spoke (read from the host's
+// storage on each request), refuses http:// outside development and anything not saved,
+// and the wasm core's connectCardDav goes through it headless in Node. These fail if the
+// shim admitted an unsaved origin, kept admitting a removed one, or let http:// through.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { carddavServerOrigins, createAllowlist, savedCardDavOrigins, SETTINGS_KEY } from "../../www/plugin/allowlist.js";
+import { adaptHost, createTimerSet } from "../../www/plugin/host-adapter.js";
+import { createNodeHost, loadPlugin, readManifest } from "../../www/node-host/node-host.mjs";
+
+const manifestWith = (allowedHosts, devAllowedHosts = []) => ({ hostApi: "1", permissions: { network: { allowedHosts, devAllowedHosts } } });
+const davSpoke = (id, serverUrl, extra = {}) => ({ id, kind: "carddav", name: id, allowCreate: true, serverUrl, username: "alice", ...extra });
+
+test("only the https:// servers of CardDAV spokes count, malformed entries admit nothing", () => {
+  const settings = {
+    spokes: [
+      davSpoke("a", "https://dav.example.com/remote.php/dav/"),
+      davSpoke("b", "https://DAV.example.com:8443/dav"),
+      davSpoke("c", "http://plain.example.com/dav"),
+      davSpoke("d", "not a url"),
+      { id: "g", kind: "google", name: "g", allowCreate: true, serverUrl: "https://google-ish.example.com" },
+      null,
+      davSpoke("e", 42),
+    ],
+  };
+  assert.deepEqual(carddavServerOrigins(settings), ["https://dav.example.com", "https://dav.example.com:8443"]);
+  for (const broken of [null, undefined, 7, "x", { spokes: "x" }, { spokes: [7] }]) assert.deepEqual(carddavServerOrigins(broken), []);
+});
+
+test("admit() lets a saved server through, refuses other origins, ports and http://, and forgets a removed spoke at once", async () => {
+  let settings = { spokes: [davSpoke("dav", "https://dav.example.com/dav/")] };
+  const allow = createAllowlist(manifestWith(["https://people.googleapis.com"]), { savedOrigins: async () => carddavServerOrigins(settings) });
+  assert.equal((await allow.admit("https://dav.example.com/dav/alice/")).origin, "https://dav.example.com");
+  assert.equal((await allow.admit("https://people.googleapis.com/v1/x")).origin, "https://people.googleapis.com", "the manifest still counts");
+  assert.throws(() => allow.check("https://dav.example.com/"), { code: "NOT_ALLOWED_HOST" }, "check() stays the manifest alone");
+  await assert.rejects(allow.admit("https://dav.example.com:8443/"), { code: "NOT_ALLOWED_HOST" }, "another port is another origin");
+  await assert.rejects(allow.admit("https://dav.example.com.evil.example/"), { code: "NOT_ALLOWED_HOST" });
+  await assert.rejects(allow.admit("http://dav.example.com/dav/"), (e) => {
+    assert.equal(e.code, "NOT_ALLOWED_HOST");
+    assert.match(e.message, /https:\/\//);
+    assert.match(e.remedy, /https:\/\//);
+    assert.equal(e.retryable, false);
+    return true;
+  });
+  await assert.rejects(allow.admit("not a url"), { code: "BAD_INPUT" });
+  settings = { spokes: [] };
+  await assert.rejects(allow.admit("https://dav.example.com/dav/"), (e) => e.code === "NOT_ALLOWED_HOST" && /CardDAV/.test(e.remedy));
+});
+
+test("a failing storage admits nothing beyond the manifest", async () => {
+  const storage = { async get() { throw new Error("disk gone"); } };
+  assert.deepEqual(await savedCardDavOrigins(storage), []);
+  const stored = { async get(keys) { return { [keys[0]]: { spokes: [davSpoke("dav", "https://dav.example.com")] } }; } };
+  assert.deepEqual(await savedCardDavOrigins(stored), ["https://dav.example.com"]);
+  assert.equal(SETTINGS_KEY, "settings");
+});
+
+test("loopback http:// servers are admitted in dev mode only, as the manifest's dev hosts", async () => {
+  const saved = async () => carddavServerOrigins({ spokes: [davSpoke("dav", "http://127.0.0.1:5232/")] });
+  const manifest = manifestWith([], ["http://127.0.0.1"]);
+  await assert.rejects(createAllowlist(manifest, { savedOrigins: saved }).admit("http://127.0.0.1:5232/"), { code: "NOT_ALLOWED_HOST" });
+  assert.equal((await createAllowlist(manifest, { allowDevHosts: true, savedOrigins: saved }).admit("http://127.0.0.1:5232/")).port, "5232");
+});
+
+test("the adapted host's fetch reaches a saved server through the host proxy and refuses an unsaved one before sending", async () => {
+  const sent = [];
+  const storage = new Map([[SETTINGS_KEY, { spokes: [davSpoke("dav", "https://dav.example.com/dav/")] }]]);
+  const hostApi = {
+    storage: { async get(keys) { return Object.fromEntries(keys.map((k) => [k, storage.get(k) ?? null])); } },
+    http: { async fetch(request) { sent.push(request.url); return { status: 207, headers: { "Content-Type": "application/xml" }, body: "<multistatus/>" }; } },
+  };
+  const allowlist = createAllowlist(manifestWith([]), { savedOrigins: () => savedCardDavOrigins(hostApi.storage) });
+  const host = adaptHost(hostApi, { allowlist, timers: createTimerSet() });
+  const answer = await host.fetch({ method: "PROPFIND", url: "https://dav.example.com/dav/", headers: { depth: "0" }, body: "<x/>" });
+  assert.equal(answer.status, 207);
+  assert.equal(answer.headers["content-type"], "application/xml");
+  await assert.rejects(host.fetch({ method: "PROPFIND", url: "https://other.example.com/dav/" }), { code: "NOT_ALLOWED_HOST" });
+  storage.set(SETTINGS_KEY, { spokes: [] });
+  await assert.rejects(host.fetch({ method: "PROPFIND", url: "https://dav.example.com/dav/" }), { code: "NOT_ALLOWED_HOST" });
+  assert.deepEqual(sent, ["https://dav.example.com/dav/"], "nothing else left the machine");
+});
+
+test("connectCardDav through the shim: the saved server is reached, a refusal is AUTH_DENIED and no password is kept", async () => {
+  const seen = [];
+  const http = {
+    async fetch(request) {
+      seen.push({ method: request.method, url: request.url, auth: request.headers?.authorization ?? "" });
+      return { status: 401, headers: { "www-authenticate": 'Basic realm="dav"' }, body: "" };
+    },
+  };
+  const host = await createNodeHost({ http });
+  const { plugin, deactivate } = await loadPlugin(host, { manifest: await readManifest() });
+  try {
+    assert.equal(typeof plugin.connectCardDav, "function");
+    const settings = { ...plugin.defaultSettings(), spokes: [davSpoke("dav", "https://dav.example.com/dav/")] };
+    await plugin.saveSettings(settings);
+    await assert.rejects(plugin.connectCardDav("dav", "wrong-password"), (e) => {
+      assert.ok(e instanceof Error);
+      assert.equal(e.code, "AUTH_DENIED");
+      assert.ok(e.remedy.length > 0);
+      assert.ok(!e.message.includes("wrong-password"));
+      return true;
+    });
+    assert.ok(seen.length >= 1 && seen.every((r) => r.url.startsWith("https://dav.example.com/")), JSON.stringify(seen));
+    assert.equal(seen[0].method, "PROPFIND");
+    assert.match(seen[0].auth, /^Basic /);
+    assert.equal(await host.hostApi.secrets.get("carddav.dav.password"), null);
+    const status = await plugin.status();
+    assert.equal(status.spokes[0].state, "disconnected");
+    assert.equal(status.spokes[0].kind, "carddav");
+
+    // A spoke whose server is not https:// cannot be saved outside development.
+    await assert.rejects(plugin.saveSettings({ ...settings, spokes: [davSpoke("dav", "http://dav.example.com/")] }), { code: "INVALID_SETTINGS" });
+  } finally {
+    deactivate();
+  }
+});
