@@ -110,6 +110,21 @@ for (const lang of ["en", "fr"]) {
       if (needsPlugin(t, "connectCardDav", "saveSettings")) return;
       await openSection("connections");
       await page.locator("#cs-add-carddav").click();
+      await page.locator("#cs-carddav-new-find").click();
+      const empty = await page.locator("#cs-carddav-new-missing").innerText();
+      assert.ok(empty.includes(i.t("carddav.missing")) && empty.includes(i.t("carddav.missing.remedy")), `empty fields named: ${empty}`);
+      assert.equal((await settings()).spokes.length, 0, "nothing saved from an incomplete form");
+      // A password never travels unencrypted: outside development hosts the plugin wants https.
+      await page.locator("#cs-carddav-new-server").fill("http://dav.example.org/dav");
+      await page.locator("#cs-carddav-new-username").fill(USER);
+      await page.locator("#cs-carddav-new-password").fill(PASSWORD);
+      await page.locator("#cs-carddav-new-find").click();
+      const refused = page.locator('#cs-section-connections .cs-error[data-code="INVALID_SETTINGS"]');
+      await refused.waitFor({ timeout: LONG });
+      assert.match(await refused.innerText(), /https:\/\//, "the plugin's reason is shown");
+      assert.equal((await settings()).spokes.length, 0, "the refused address book is not saved");
+      assert.equal(await page.locator("#cs-carddav-new-username").inputValue(), USER, "the form keeps what was typed");
+      assert.ok(!(await page.locator(".cs-tab").innerHTML()).includes(PASSWORD), "the password is not drawn again");
       await page.locator("#cs-carddav-new-server").fill(radicale.url);
       await page.locator("#cs-carddav-new-username").fill(USER);
       await page.locator("#cs-carddav-new-password").fill("not-the-password");
