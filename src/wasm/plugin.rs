@@ -158,6 +158,17 @@ impl ContactSyncPlugin {
         promise(async move { core.status().await })
     }
 
+    /// The status of one configured spoke; rejects BAD_INPUT for an unknown id.
+    ///
+    /// ```js
+    /// const { state, account } = await plugin.spokeStatus("dav");
+    /// ```
+    #[wasm_bindgen(js_name = spokeStatus, unchecked_return_type = "Promise<SpokeStatus>")]
+    pub fn spoke_status(&self, spoke_id: String) -> Promise {
+        let core = self.core();
+        promise(async move { core.spoke_status(&spoke_id).await })
+    }
+
     /// Receives a host event (a contact changed, the CRM was opened); rejects BAD_INPUT
     /// when the event is malformed.
     #[wasm_bindgen(js_name = handleEvent, unchecked_return_type = "Promise<void>")]

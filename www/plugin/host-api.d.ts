@@ -273,6 +273,8 @@ export interface ContactSyncPlugin {
   saveSettings(settings: Settings): Promise<Settings>;
   fieldCatalogue(): Promise<FieldCatalogue>;
   status(): Promise<PluginStatus>;
+  /** One spoke's status (CardDAV: connected when a password is stored and an address book chosen; account `username @ host`). Rejects BAD_INPUT for an unknown id. */
+  spokeStatus(spokeId: string): Promise<SpokeStatus>;
   /** Google: builds the consent URL (PKCE + state), opens it through host.ui, finishes the code exchange. */
   connect(spokeId: string): Promise<SpokeStatus>;
   /**
