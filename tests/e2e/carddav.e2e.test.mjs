@@ -1,14 +1,16 @@
 // A CardDAV address book end to end, in both languages: a real Radicale on a free loopback
 // port (htpasswd user, CORS headers; scripts/radicale-dev.mjs), the reference host served by
 // the development server, the real wasm plugin. The operator adds the address book in the
-// settings tab by clicking (a wrong password first reads as a sentence with its remedy),
-// chooses the book, previews and syncs; then cards are CRM contacts and CRM contacts are
+// settings tab by clicking (an empty field, an http:// server outside development, a wrong
+// password and a server that does not answer each read as a sentence with its remedy, and
+// no password is kept until the server accepted it), chooses the book, previews and syncs; then cards are CRM contacts and CRM contacts are
 // cards, the contact on both sides (same e-mail) once each; a field edited on each side
 // arrives on the other after Sync now. Radicale is stopped after the run, also on failure.
 // Requires the built devserver and wasm (scripts/build.sh) and .venv's Radicale.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { startHarness, openHost, DEVSERVER_BIN } from "./harness.mjs";
 import { createI18n } from "../../www/plugin/settings/i18n.js";
 import { startRadicale, vcard, RADICALE_BIN } from "../../scripts/radicale-dev.mjs";
@@ -49,6 +51,18 @@ function cardValue(text, property) {
 
 function unfold(text) {
   return String(text).replace(/\r?\n[ \t]/g, "");
+}
+
+/** A loopback port nothing listens on (taken, then released). */
+function closedPort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 const crmEmails = (contact) => (contact.fields.emails ?? []).map((e) => String(e.value).toLowerCase());
@@ -146,6 +160,23 @@ for (const lang of ["en", "fr"]) {
       assert.equal(saved.addressBook, undefined, "no address book before the server accepted the account");
       assert.equal(await storedPassword(), null, "a refused password is not kept");
       assert.equal(await page.locator(card("password")).inputValue(), "", "the password is not drawn again");
+
+      // A server that does not answer: the CardDAV wording of NETWORK, with its remedy.
+      const closed = `http://127.0.0.1:${await closedPort()}`;
+      await page.locator(card("server")).fill(closed);
+      await page.locator(card("server")).press("Tab");
+      await page.waitForFunction(async ([id, url]) => (await window.referenceHost.plugin.getSettings()).spokes.find((s) => s.id === id)?.serverUrl === url, [SPOKE, closed], { timeout: LONG, polling: 100 });
+      const before = h.problems.length;
+      await page.locator(card("password")).fill(PASSWORD);
+      await page.locator(card("find")).click();
+      const unreachable = page.locator(`${card("card")} .cs-error[data-code="NETWORK"]`);
+      await unreachable.waitFor({ timeout: LONG });
+      assert.ok((await unreachable.innerText()).includes(i.t("carddav.error.NETWORK.remedy")));
+      assert.equal(await storedPassword(), null, "a password the server never saw is not kept");
+      for (let n = h.problems.length - 1; n >= before; n -= 1) if (h.problems[n].includes(closed) || /ERR_CONNECTION_REFUSED/.test(h.problems[n])) h.problems.splice(n, 1);
+      await page.locator(card("server")).fill(radicale.url);
+      await page.locator(card("server")).press("Tab");
+      await page.waitForFunction(async ([id, url]) => (await window.referenceHost.plugin.getSettings()).spokes.find((s) => s.id === id)?.serverUrl === url, [SPOKE, radicale.url], { timeout: LONG, polling: 100 });
 
       await page.locator(card("password")).fill(PASSWORD);
       await page.locator(card("find")).click();
