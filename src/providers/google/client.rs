@@ -81,6 +81,16 @@ impl<'h, H: Host> GoogleSpoke<'h, H> {
         self.stats
     }
 
+    /// The latest copy of a person seen this run (listings, reads, writes).
+    pub fn seen_person(&self, resource_name: &str) -> Option<&Person> {
+        self.seen.get(resource_name)
+    }
+
+    /// The host this spoke talks through.
+    pub fn host(&self) -> &'h H {
+        self.host
+    }
+
     /// Known user groups (labels).
     pub fn groups(&self) -> &GroupDirectory {
         &self.groups

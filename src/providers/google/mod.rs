@@ -1,7 +1,7 @@
 //! Google Contacts through the People API v1: the protocol as pure data
 //! ([`protocol`], [`oauth`]), the Person ↔ canonical mapping ([`person`]), and at the
-//! I/O edge the credentials ([`auth`]), quota pacing ([`pacing`]) and the spoke itself
-//! ([`client`]).
+//! I/O edge the credentials ([`auth`]), quota pacing ([`pacing`]), the spoke itself
+//! ([`client`]) and the optional photo pass after a run ([`photos`]).
 
 pub mod auth;
 pub mod client;
@@ -9,4 +9,5 @@ pub mod connector;
 pub mod oauth;
 pub mod pacing;
 pub mod person;
+pub mod photos;
 pub mod protocol;

@@ -21,6 +21,8 @@ pub struct Quota {
     pub deletes: u32,
     /// Group read units per window.
     pub group_reads: u32,
+    /// Photo write units per window (`updateContactPhoto`, `deleteContactPhoto`).
+    pub photo_writes: u32,
     /// Safety margin added to every wait (our clock and Google's differ by the request's
     /// travel time).
     pub margin_ms: f64,
@@ -28,14 +30,14 @@ pub struct Quota {
 
 impl Default for Quota {
     fn default() -> Self {
-        Quota { window_ms: 60_000.0, reads: 60, writes: 30, deletes: 30, group_reads: 90, margin_ms: 250.0 }
+        Quota { window_ms: 60_000.0, reads: 60, writes: 30, deletes: 30, group_reads: 90, photo_writes: 50, margin_ms: 250.0 }
     }
 }
 
 impl Quota {
     /// No pacing at all (a server without quotas, e.g. an emulator with quotas off).
     pub fn unlimited() -> Self {
-        Quota { window_ms: 1.0, reads: u32::MAX / 4, writes: u32::MAX / 4, deletes: u32::MAX / 4, group_reads: u32::MAX / 4, margin_ms: 0.0 }
+        Quota { window_ms: 1.0, reads: u32::MAX / 4, writes: u32::MAX / 4, deletes: u32::MAX / 4, group_reads: u32::MAX / 4, photo_writes: u32::MAX / 4, margin_ms: 0.0 }
     }
 
     /// The same limits over a shorter window (benchmarks, tests); the margin scales too.
@@ -52,6 +54,7 @@ enum Bucket {
     Writes,
     Deletes,
     GroupReads,
+    PhotoWrites,
 }
 
 /// Units a request costs, per bucket.
@@ -63,6 +66,7 @@ fn costs(kind: RequestKind, first_full_page: bool, is_write_group: bool) -> Vec<
         RequestKind::Delete => vec![(Bucket::Deletes, 10)],
         RequestKind::Groups if is_write_group => vec![(Bucket::Deletes, 1)],
         RequestKind::Groups => vec![(Bucket::GroupReads, 1)],
+        RequestKind::Photo => vec![(Bucket::PhotoWrites, 1)],
     }
 }
 
@@ -85,6 +89,7 @@ impl Pacer {
             Bucket::Writes => self.quota.writes,
             Bucket::Deletes => self.quota.deletes,
             Bucket::GroupReads => self.quota.group_reads,
+            Bucket::PhotoWrites => self.quota.photo_writes,
         }
     }
 
@@ -136,7 +141,7 @@ impl Pacer {
     /// After a 429: treat the window as full until `until` so the next requests wait.
     pub fn saturate(&mut self, until: f64) {
         let window = self.quota.window_ms;
-        for bucket in [Bucket::Reads, Bucket::Writes, Bucket::Deletes] {
+        for bucket in [Bucket::Reads, Bucket::Writes, Bucket::Deletes, Bucket::PhotoWrites] {
             let limit = self.limit(bucket);
             self.log(bucket).push_back((until - window, limit));
         }
@@ -162,6 +167,20 @@ mod tests {
             assert!(pair[5] - pair[0] >= 1000.0, "{sent:?}");
         }
         assert!(sent[5] < 1100.0, "waits no longer than needed: {sent:?}");
+    }
+
+    #[test]
+    fn photo_writes_have_their_own_bucket() {
+        let mut p = Pacer::new(Quota::default().with_window(1000.0));
+        // Batch writes do not slow photo writes down, and 50 photo writes fit a window.
+        for _ in 0..5 {
+            p.record(RequestKind::Create, false, false, 0.0);
+        }
+        for i in 0..50 {
+            assert_eq!(p.wait_ms(RequestKind::Photo, false, false, f64::from(i)), 0.0);
+            p.record(RequestKind::Photo, false, false, f64::from(i));
+        }
+        assert!(p.wait_ms(RequestKind::Photo, false, false, 50.0) >= 950.0);
     }
 
     #[test]

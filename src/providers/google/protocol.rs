@@ -77,6 +77,8 @@ pub enum RequestKind {
     Delete,
     /// Contact group reads and writes.
     Groups,
+    /// `updateContactPhoto` / `deleteContactPhoto` (their own quota bucket).
+    Photo,
 }
 
 /// How a listing is made: the whole address book, or changes since a sync token.
@@ -193,6 +195,51 @@ pub fn delete_contact(resource_name: &str) -> ApiRequest {
         body: None,
         kind: RequestKind::Delete,
     }
+}
+
+/// Fields asked back from the photo calls: the new photo URL and update time.
+pub const PHOTO_FIELDS: &str = "photos,metadata";
+
+/// `people/{id}:updateContactPhoto` with the image bytes (JPEG or PNG), base64.
+pub fn update_photo(resource_name: &str, photo_base64: &str) -> ApiRequest {
+    let body = serde_json::json!({ "photoBytes": photo_base64, "personFields": PHOTO_FIELDS });
+    ApiRequest {
+        method: "PATCH",
+        path_and_query: format!("/v1/{}:updateContactPhoto", path_of(resource_name, "people/")),
+        body: Some(body.to_string()),
+        kind: RequestKind::Photo,
+    }
+}
+
+/// `people/{id}:deleteContactPhoto` (404 when the contact has no photo).
+pub fn delete_photo(resource_name: &str) -> ApiRequest {
+    ApiRequest {
+        method: "DELETE",
+        path_and_query: format!(
+            "/v1/{}:deleteContactPhoto?{}",
+            path_of(resource_name, "people/"),
+            form::encode_pairs([("personFields", PHOTO_FIELDS)])
+        ),
+        body: None,
+        kind: RequestKind::Photo,
+    }
+}
+
+/// The person in an `updateContactPhoto` / `deleteContactPhoto` answer (`{"person": …}`;
+/// an empty object when no field mask was asked).
+pub fn parse_photo_answer(body: &str) -> Result<Option<Person>, ProviderError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        person: Option<Person>,
+    }
+    let answer: Answer = serde_json::from_str(body).map_err(|e| ProviderError::bad_response("updateContactPhoto", e))?;
+    Ok(answer.person)
+}
+
+/// The URL of a person's own photo (not Google's generated placeholder), or "".
+pub fn own_photo_url(person: &Person) -> &str {
+    person.photos.iter().find(|p| !p.default && !p.url.is_empty()).map(|p| p.url.as_str()).unwrap_or("")
 }
 
 /// `contactGroups` list (one page).
