@@ -74,7 +74,8 @@ pub async fn sync<H: Host>(host: &H, spoke_id: &str, options: &RunOptions, cance
     let s = settings(host).await?;
     let spoke = google_spoke(&s, spoke_id)?;
     let mut provider = GoogleSpoke::new(host, auth_of(&spoke), Quota::default());
-    crate::connectors::run_with(host, &s, &spoke, &mut provider, options, cancel).await
+    let report = crate::connectors::run_with(host, &s, &spoke, &mut provider, options, cancel).await?;
+    crate::providers::google::photos::after_run(&mut provider, &s, options, report, cancel).await
 }
 
 /// Undoes the latest run of the spoke that changed contacts (see [`SpokeRun::undo`]).

@@ -454,6 +454,43 @@ pub async fn run_pass<H: Host>(
     Ok(out)
 }
 
+/// The photo pass after a Google run, for the connector's `sync`: runs [`run_pass`]
+/// when `sync.photos` is on and the run was a real one that went through (`ok` or
+/// `partial`), merges what it did into the report, and amends the run's entry in the
+/// history (photo conflicts included) so the History tab shows it. Returns the report.
+pub async fn after_run<H: Host>(
+    client: &mut GoogleSpoke<'_, H>,
+    settings: &Settings,
+    options: &crate::runner::RunOptions,
+    mut report: RunReport,
+    cancel: &std::cell::Cell<bool>,
+) -> PluginResult<RunReport> {
+    if !settings.sync_photos || options.dry_run || !matches!(report.outcome.as_str(), "ok" | "partial") {
+        return Ok(report);
+    }
+    let host = client.host();
+    let schema = host.crm_field_schema().await?;
+    let outcome = run_pass(client, &report.spoke_id, settings, &schema, cancel).await?;
+    if outcome == (PhotoOutcome { requests: outcome.requests, ..PhotoOutcome::default() }) {
+        return Ok(report);
+    }
+    outcome.merge_into(&mut report, &mut Journal::default());
+    let key = SpokeKeys::for_spoke(&report.spoke_id).history;
+    let got = host.storage_get(std::slice::from_ref(&key)).await?;
+    let mut history: Vec<Value> = got.get(&key).and_then(Value::as_array).cloned().unwrap_or_default();
+    if let Some(entry) = history.iter_mut().rev().find(|e| e.get("runId").and_then(Value::as_str) == Some(report.run_id.as_str())) {
+        let undoable = entry.get("undoable").cloned();
+        *entry = serde_json::to_value(&report).map_err(|e| PluginError::internal(e.to_string()))?;
+        if let Some(u) = undoable {
+            entry["undoable"] = u;
+        }
+        let mut put = Map::new();
+        put.insert(key, Value::Array(history));
+        host.storage_write(&put, &[]).await?;
+    }
+    Ok(report)
+}
+
 /// One pair's inputs for [`apply`].
 struct Target<'a> {
     pair: &'a Pair,
