@@ -47,6 +47,20 @@ fn default_region_decides_numbers_without_plus() {
 }
 
 #[test]
+fn common_french_forms_take_the_fast_path() {
+    // The fast path once declined every number (the crate's general descriptor lists no
+    // lengths): the benchmark's phones all went through the regex parser.
+    let fr = PhoneNormalizer::new("FR");
+    for s in ["06 12 34 56 78", "0612345678", "06.12.34.56.78", "06-12-34-56-78", "+33 6 12 34 56 78", "+33612345678", "01 42 68 53 00"] {
+        assert!(fr.fast_e164(s).is_some(), "{s}");
+    }
+    // What the fast path must leave to the parser.
+    for s in ["00 33 6 12 34 56 78", "+33 06 12 34 56 78", "+33 (0)6 12 34 56 78", "06 12 34 56 78 ext. 12", "0 6", "+33 6 12"] {
+        assert_eq!(fr.fast_e164(s), None, "{s}");
+    }
+}
+
+#[test]
 fn unparseable_phone_keeps_a_stable_form() {
     let fr = PhoneNormalizer::new("FR");
     let once = fr.phone("ask the front desk");
@@ -106,6 +120,25 @@ proptest! {
         prop_assert_eq!(fr.phone(&once), once.clone());
         if let Some(slow) = fr.phone_by_libphonenumber(&s) {
             prop_assert_eq!(once, slow);
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_libphonenumber_in_any_region(
+        region in prop::sample::select(vec!["FR", "BE", "CH", "DE", "IT", "ES", "NL", "LU", "US", "GB", "RU", "BR", "JP"]),
+        plus in any::<bool>(),
+        cc in prop::sample::select(vec!["1", "7", "32", "33", "34", "39", "41", "44", "49", "55", "81", "352"]),
+        lead in prop::sample::select(vec!["", "0", "00", "8", "810", "1", "011", "33", "7"]),
+        rest in "[0-9]{1,13}",
+        sep in prop::sample::select(vec!["", " ", ".", "-"]),
+    ) {
+        // Leads: national prefixes, international prefixes (00, 011, 810) and country codes
+        // typed without `+`, each of which the parser treats specially.
+        let n = PhoneNormalizer::new(region);
+        let s = if plus { format!("+{cc}{sep}{lead}{rest}") } else { format!("{lead}{sep}{rest}") };
+        if let Some(fast) = n.fast_e164(&s) {
+            prop_assert_eq!(Some(fast.clone()), n.phone_by_libphonenumber(&s), "{} in {}", s, region);
+            prop_assert_eq!(n.phone(&fast), fast);
         }
     }
 

@@ -159,14 +159,18 @@ impl PhoneNormalizer {
     }
 
     /// The E.164 form of a plainly written number without running libphonenumber's
-    /// parser (about 160 µs a number natively, too slow for 50,000 contacts): `+` and the
-    /// digits, or the default region's national prefix followed by the digits, with only
-    /// spaces, dots, dashes, slashes and brackets between them. Declines (None) whenever
-    /// the region's parsing rules are more than "strip the national prefix", when a `0`
-    /// follows the country code or the national prefix, or when the length is not one the
-    /// region's metadata allows; `tests/engine_normalize.rs` checks it agrees with the
-    /// full parser.
-    fn fast_e164(&self, t: &str) -> Option<String> {
+    /// parser (its regex-driven parse costs microseconds natively and far more in wasm,
+    /// too slow for 50,000 contacts): `+` and the digits, or the default region's national
+    /// prefix followed by the digits, with only spaces, dots, dashes, slashes and brackets
+    /// between them. Declines (None), leaving the number to the full parser, whenever the
+    /// parser could do more than "take the country code" or "strip the national prefix":
+    /// a region with a prefix-parsing rule or transform, a national number starting with
+    /// `0` or with a national prefix, digits starting with the region's international
+    /// prefix or its country code, or a length none of the number types of the country
+    /// allows. `tests/engine_normalize.rs` checks that it agrees with the full parser and
+    /// that it does serve the common forms.
+    #[doc(hidden)]
+    pub fn fast_e164(&self, t: &str) -> Option<String> {
         let db = &*phonenumber::metadata::DATABASE;
         let plus = t.starts_with('+');
         let mut digits = String::with_capacity(t.len());
@@ -188,23 +192,37 @@ impl PhoneNormalizer {
             let region = self.region?;
             let meta = db.by_id(region.as_ref())?;
             let prefix = meta.national_prefix()?;
+            if digits.starts_with(&meta.country_code().to_string()) {
+                return None;
+            }
+            if meta.international_prefix().is_some_and(|idd| idd.find(&digits).is_some_and(|m| m.start() == 0)) {
+                return None;
+            }
             (meta.country_code(), digits.strip_prefix(prefix)?)
         };
         if national.is_empty() || national.starts_with('0') {
             return None;
         }
+        // Every region sharing the country code must parse the same way (the parser picks
+        // one by leading digits).
         let metas = db.by_code(&code)?;
-        let meta = metas.iter().find(|m| m.is_main_country_for_code()).or_else(|| metas.first())?;
-        let simple_prefix = match (meta.national_prefix(), meta.national_prefix_for_parsing()) {
-            (_, None) => true,
-            (Some(np), Some(re)) => re.as_str() == np,
-            (None, Some(_)) => false,
-        };
-        if !simple_prefix || meta.national_prefix_transform_rule().is_some() {
-            return None;
-        }
         let len = u16::try_from(national.len()).ok()?;
-        if !meta.descriptors().general().possible_length().contains(&len) {
+        let mut length_ok = false;
+        for meta in &metas {
+            let simple_prefix = match (meta.national_prefix(), meta.national_prefix_for_parsing()) {
+                (_, None) => true,
+                (Some(np), Some(re)) => re.as_str() == np,
+                (None, Some(_)) => false,
+            };
+            if !simple_prefix || meta.national_prefix_transform_rule().is_some() {
+                return None;
+            }
+            if meta.national_prefix().is_some_and(|np| national.starts_with(np)) {
+                return None;
+            }
+            length_ok = length_ok || possible_lengths(meta).any(|l| l == len);
+        }
+        if !length_ok {
             return None;
         }
         Some(format!("+{code}{national}"))
@@ -236,4 +254,16 @@ impl PhoneNormalizer {
         }
         Some(n)
     }
+}
+
+/// The national-number lengths a country's number types allow. The `phonenumber` crate
+/// leaves the general descriptor's list empty (libphonenumber's build step fills it with
+/// this union), so it is computed here.
+fn possible_lengths(meta: &phonenumber::metadata::Metadata) -> impl Iterator<Item = u16> + '_ {
+    let d = meta.descriptors();
+    [d.fixed_line(), d.mobile(), d.toll_free(), d.premium_rate(), d.shared_cost(), d.personal_number(), d.voip(), d.pager(), d.uan(), d.voicemail()]
+        .into_iter()
+        .flatten()
+        .chain(std::iter::once(d.general()))
+        .flat_map(|x| x.possible_length().iter().copied())
 }
