@@ -4,6 +4,7 @@
 // shim admitted an unsaved origin, kept admitting a removed one, or let http:// through.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
 import { carddavServerOrigins, createAllowlist, savedCardDavOrigins, SETTINGS_KEY } from "../../www/plugin/allowlist.js";
 import { adaptHost, createTimerSet } from "../../www/plugin/host-adapter.js";
 import { createNodeHost, loadPlugin, readManifest } from "../../www/node-host/node-host.mjs";
@@ -113,5 +114,31 @@ test("connectCardDav through the shim: the saved server is reached, a refusal is
     await assert.rejects(plugin.saveSettings({ ...settings, spokes: [davSpoke("dav", "http://dav.example.com/")] }), { code: "INVALID_SETTINGS" });
   } finally {
     deactivate();
+  }
+});
+
+test("a server redirecting to an origin the shim does not admit is refused, naming where it redirected", async () => {
+  const server = http.createServer((req, res) => {
+    if (req.headers.host?.startsWith("localhost")) {
+      res.writeHead(207, { "content-type": "application/xml" });
+      res.end("<multistatus xmlns='DAV:'/>");
+      return;
+    }
+    res.writeHead(301, { location: `http://localhost:${server.address().port}/dav/` });
+    res.end();
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address();
+    const allowlist = createAllowlist(manifestWith([], ["http://127.0.0.1"]), { allowDevHosts: true, savedOrigins: async () => [] });
+    const host = adaptHost({}, { allowlist, timers: createTimerSet() });
+    await assert.rejects(host.fetch({ method: "PROPFIND", url: `http://127.0.0.1:${port}/.well-known/carddav` }), (e) => {
+      assert.equal(e.code, "NOT_ALLOWED_HOST");
+      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port} redirected to http://localhost:${port}`));
+      assert.match(e.remedy, new RegExp(`http://localhost:${port}`));
+      return true;
+    });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
   }
 });

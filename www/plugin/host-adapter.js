@@ -57,7 +57,19 @@ async function globalFetch(request, allowlist) {
       retryable: true,
     });
   }
-  if (response.url) await (allowlist.admit ?? allowlist.check)(response.url);
+  if (response.url) {
+    try {
+      await (allowlist.admit ?? allowlist.check)(response.url);
+    } catch (error) {
+      const from = new URL(request.url).origin;
+      const to = new URL(response.url).origin;
+      if (error?.code !== "NOT_ALLOWED_HOST" || from === to) throw error;
+      throw codedError("NOT_ALLOWED_HOST", `The server at ${from} redirected to ${to}, which the plugin may not contact.`, {
+        remedy: `Enter the address the server redirects to (${to}) in the settings, or ask the server's administrator to remove the redirect.`,
+        retryable: false,
+      });
+    }
+  }
   const headers = {};
   response.headers.forEach((value, name) => { headers[name.toLowerCase()] = value; });
   let body;
