@@ -74,7 +74,7 @@ export function renderCardDavAccount(ctx, spoke, id, setSpoke, connected) {
       type: "url", spellcheck: "false", autocomplete: "url", hint: t("carddav.serverUrl.hint"),
     }),
     input(id("username"), t("connections.username"), spoke.username ?? "", (v) => setSpoke((x) => { x.username = v.trim(); }), { autocomplete: "username", spellcheck: "false" }),
-    passwordField(ctx, id("password"), stored),
+    passwordField(ctx, id("password"), stored, () => findForSpoke(ctx, spoke.id, id("password"))),
     error ? renderError(error, cardDavI18n(ctx.i18n)) : null,
     el("div", { class: "cs-actions" }, [
       button(t(books || stored ? "carddav.findAgain" : "carddav.find"), () => findForSpoke(ctx, spoke.id, id("password")), {
@@ -85,11 +85,13 @@ export function renderCardDavAccount(ctx, spoke, id, setSpoke, connected) {
   ]);
 }
 
-function passwordField(ctx, fieldId, stored) {
+/** The password field: never given a value, so what was typed is not drawn again after a
+ *  redraw. `onEnter` (outside a form) makes Enter run "Find address books", as in the form. */
+function passwordField(ctx, fieldId, stored, onEnter = null) {
   const { t } = ctx;
-  // Never given a value: what was typed is not drawn again after a redraw.
+  const keys = onEnter ? { keydown: (e) => { if (e.key === "Enter") { e.preventDefault(); onEnter(); } } } : {};
   return input(fieldId, t("connections.password"), "", () => {}, {
-    type: "password", autocomplete: "current-password", hint: t(stored ? "carddav.password.hintStored" : "carddav.password.hint"),
+    type: "password", autocomplete: "current-password", hint: t(stored ? "carddav.password.hintStored" : "carddav.password.hint"), on: keys,
   });
 }
 
