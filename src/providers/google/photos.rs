@@ -60,6 +60,10 @@ pub struct Agreed {
     /// Google's photo URL ("" = no photo of its own).
     #[serde(rename = "g", default)]
     pub google: String,
+    /// A write for this pair did not happen (CONFLICT, a failure): the next run reads the
+    /// person again even if it is not in the delta.
+    #[serde(rename = "x", default, skip_serializing_if = "std::ops::Not::not")]
+    pub recheck: bool,
 }
 
 /// The photo memory of a spoke: CRM id → what was agreed.
@@ -369,7 +373,7 @@ pub async fn run_pass<H: Host>(
     // People neither seen this run nor remembered: read them (one batchGet per 200).
     let unknown: Vec<String> = pairs
         .iter()
-        .filter(|pr| !memory.pairs.contains_key(&pr.crm_id) && client.seen_person(&pr.remote_id).is_none())
+        .filter(|pr| memory.pairs.get(&pr.crm_id).is_none_or(|a| a.recheck) && client.seen_person(&pr.remote_id).is_none())
         .map(|pr| pr.remote_id.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -425,7 +429,7 @@ pub async fn run_pass<H: Host>(
         match apply(client, &target, decision.action, &mut out).await {
             Ok(Some((crm, google))) => {
                 let changed = agreed.as_ref().is_none_or(|a| a.crm != crm || a.google != google);
-                memory.pairs.insert(pair.crm_id.clone(), Agreed { remote_id: pair.remote_id.clone(), crm, google });
+                memory.pairs.insert(pair.crm_id.clone(), Agreed { remote_id: pair.remote_id.clone(), crm, google, recheck: false });
                 if let (Some(kept), true) = (decision.conflict, changed) {
                     out.conflicts.push(ConflictRecord {
                         crm_id: Some(pair.crm_id.clone()),
@@ -439,8 +443,13 @@ pub async fn run_pass<H: Host>(
                     });
                 }
             }
-            Ok(None) => {}
+            Ok(None) => {
+                if decision.action != PhotoAction::Nothing {
+                    mark_recheck(&mut memory, &pair.crm_id);
+                }
+            }
             Err((failure, e)) => {
+                mark_recheck(&mut memory, &pair.crm_id);
                 out.errors.push(failure_error(&who, &e));
                 // Quota used up for good or the account unusable: the rest waits for the
                 // next run (the memory keeps what was done).
@@ -576,6 +585,12 @@ async fn apply<H: Host>(
     }
 }
 
+fn mark_recheck(memory: &mut PhotoMemory, crm_id: &str) {
+    if let Some(a) = memory.pairs.get_mut(crm_id) {
+        a.recheck = true;
+    }
+}
+
 async fn save<H: Host>(host: &H, key: &str, memory: &PhotoMemory) -> PluginResult<()> {
     let mut put = Map::new();
     put.insert(key.to_string(), serde_json::to_value(memory).map_err(|e| PluginError::internal(e.to_string()))?);
@@ -643,7 +658,7 @@ mod tests {
     }
 
     fn agreed(crm: &str, google: &str) -> Agreed {
-        Agreed { remote_id: "people/c1".into(), crm: crm.into(), google: google.into() }
+        Agreed { remote_id: "people/c1".into(), crm: crm.into(), google: google.into(), recheck: false }
     }
 
     #[test]
