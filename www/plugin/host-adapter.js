@@ -34,9 +34,22 @@ function validateRequest(request) {
   if (request.body !== undefined && request.body !== null && typeof request.body !== "string") {
     throw codedError("BAD_INPUT", "An HTTP request body must be a string.");
   }
+  if (request.responseEncoding !== undefined && request.responseEncoding !== null
+    && request.responseEncoding !== "text" && request.responseEncoding !== "base64") {
+    throw codedError("BAD_INPUT", "An HTTP request's responseEncoding must be \"text\" or \"base64\".");
+  }
 }
 
-/** Sends through the global fetch and reads the whole body as text. */
+/** Standard base64 (padded) of bytes, in chunks so that large images do not overflow the stack. */
+export function bytesToBase64(bytes) {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/** Sends through the global fetch and reads the whole body as text (or base64 of its bytes). */
 async function globalFetch(request, allowlist) {
   let response;
   try {
@@ -74,7 +87,9 @@ async function globalFetch(request, allowlist) {
   response.headers.forEach((value, name) => { headers[name.toLowerCase()] = value; });
   let body;
   try {
-    body = await response.text();
+    body = request.responseEncoding === "base64"
+      ? bytesToBase64(new Uint8Array(await response.arrayBuffer()))
+      : await response.text();
   } catch {
     throw codedError("NETWORK", `The connection to ${new URL(request.url).origin} broke while reading the response.`, {
       remedy: "Try again.", retryable: true,
@@ -83,7 +98,8 @@ async function globalFetch(request, allowlist) {
   return { status: response.status, headers, body };
 }
 
-/** Sends through the host's proxy; anything it throws without a code is a network failure. */
+/** Sends through the host's proxy (which honours `responseEncoding` itself); anything it
+ *  throws without a code is a network failure. */
 async function proxyFetch(hostApi, request) {
   let response;
   try {

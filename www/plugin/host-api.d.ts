@@ -53,6 +53,9 @@ export interface CrmFields {
   company?: string; jobTitle?: string; department?: string;
   emails?: ContactEmail[]; phones?: ContactPhone[]; addresses?: ContactAddress[];
   notes?: string; birthday?: string; website?: string; doNotContact?: boolean; owner?: string;
+  /** The contact's photo, a `data:image/jpeg;base64,…` or `data:image/png;base64,…` URL
+   *  (field type "image"); null or absent when there is none. */
+  photo?: string | null;
   /** Custom fields, ids as declared in the field schema. */
   [custom: string]: unknown;
 }
@@ -65,7 +68,9 @@ export interface CrmPage {
 }
 export type CrmFieldType =
   | "text" | "longtext" | "email-list" | "phone-list" | "address-list" | "date" | "boolean"
-  | "url" | "user" | "number";
+  | "url" | "user" | "number"
+  /** A `data:image/(jpeg|png);base64,…` URL; the Google spoke syncs it when "sync.photos" is on. */
+  | "image";
 export interface CrmFieldSchema {
   id: string; label: string; type: CrmFieldType; custom?: boolean; readOnly?: boolean;
 }
@@ -130,7 +135,12 @@ export type HostEvent =
   | { type: "contact.created" | "contact.updated" | "contact.deleted"; contactId: string }
   | { type: "crm.opened" };
 
-export interface HttpRequest { method: string; url: string; headers?: Record<string, string>; body?: string }
+export interface HttpRequest {
+  method: string; url: string; headers?: Record<string, string>; body?: string;
+  /** How `HttpResponse.body` comes back: the text (default), or base64 (standard alphabet,
+   *  padded) of the raw bytes, for images. A host proxy (`http.fetch`) must honour it. */
+  responseEncoding?: "text" | "base64";
+}
 export interface HttpResponse { status: number; headers: Record<string, string>; body: string }
 
 // ---------- what the shim hands to the core ----------
@@ -188,6 +198,9 @@ export interface Settings {
   "sync.export": boolean;
   "sync.onOpen": boolean;
   "sync.onChange": boolean;
+  /** Google spokes also sync contact photos (an "image" CRM field ↔ the Google photo).
+   *  Optional (absent = false): each photo write costs Google quota. */
+  "sync.photos"?: boolean;
   "filter.mode": "all" | "lists" | "tags";
   "filter.lists": string[];
   "filter.tags": string[];
