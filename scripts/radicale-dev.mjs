@@ -107,7 +107,7 @@ export async function startRadicale(options = {}) {
   process.once("exit", onExit);
 
   const url = `http://127.0.0.1:${port}`;
-  const auth = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+  let auth = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
   const logText = () => readFile(log, "utf8").catch(() => "");
 
   const stop = async () => {
@@ -149,6 +149,12 @@ export async function startRadicale(options = {}) {
       const r = await request("PUT", `${bookUrl}${name}`, { headers: { "content-type": "text/vcard; charset=utf-8", ...headers }, body: text });
       if (![201, 204].includes(r.status)) throw new Error(`PUT ${name}: ${r.status} ${await r.text()}`);
       return r.headers.get("etag");
+    },
+    /** Changes the user's password on the server (as its administrator would). */
+    async setPassword(next) {
+      await writeFile(users, `${user}:${next}\n`, { mode: 0o600 });
+      radicale.password = next;
+      auth = `Basic ${Buffer.from(`${user}:${next}`).toString("base64")}`;
     },
     /** Every card of the address book: [{href, etag, vcard}] (one addressbook-query REPORT). */
     async cards() {

@@ -22,6 +22,7 @@ const skip = lacking.length ? `needs ${lacking.join(", ")}: run scripts/setup.sh
 const LONG = 60_000;
 const USER = "alice";
 const PASSWORD = "wonderland-7";
+const NEW_PASSWORD = "looking-glass-8";
 const SPOKE = "carddav-1";
 
 /** Cards on the server before the first sync; "shared" has the same e-mail as a CRM contact. */
@@ -251,6 +252,32 @@ for (const lang of ["en", "fr"]) {
       const ritaCard = (await radicale.cards()).find((c) => cardEmails(c.vcard).includes("rita.crmonly@example.org"));
       assert.equal(cardValue(ritaCard.vcard, "TITLE"), "Directrice des achats", "the CRM's edit is on the server");
       assert.equal((await radicale.cards()).filter((c) => cardEmails(c.vcard).includes("carla.onecard@example.org")).length, 1, "still one card");
+    });
+
+    test("a password changed on the server reads as refused credentials; Reconnect leads to the password field and the new one resumes the sync", async (t) => {
+      if (needsPlugin(t, "connectCardDav", "sync", "status")) return;
+      const since = h.problems.length;
+      await radicale.setPassword(NEW_PASSWORD);
+      await openSection("run");
+      await page.locator("#cs-run-sync:not([disabled])").click();
+      await page.locator("#cs-run-sync:not([disabled])").waitFor({ timeout: LONG });
+      await openSection("connections");
+      const denied = page.locator(`${card("card")} .cs-error[data-code="AUTH_DENIED"]`);
+      await denied.waitFor({ timeout: LONG });
+      assert.ok((await denied.innerText()).includes(i.t("carddav.error.AUTH_DENIED.remedy")), "the CardDAV wording in the address book's card");
+      for (let n = h.problems.length - 1; n >= since; n -= 1) {
+        const p = h.problems[n];
+        if (p.startsWith(`HTTP 401 for ${radicale.url}/`) || /status of 401/.test(p)) h.problems.splice(n, 1);
+      }
+      await denied.locator('button[data-action="reconnect"]').click();
+      await page.waitForFunction((id) => document.activeElement?.id === id, `cs-spoke-${SPOKE}-password`, { timeout: LONG });
+      await page.keyboard.type(NEW_PASSWORD);
+      await page.keyboard.press("Enter");
+      await page.locator(card("book-0")).waitFor({ timeout: LONG });
+      assert.equal(await page.locator(card("book-0")).isChecked(), true, "the chosen address book is kept");
+      assert.equal(await storedPassword(), NEW_PASSWORD, "the new password replaced the old one");
+      await syncNow();
+      await page.locator(`${card("card")} .cs-error`).waitFor({ state: "detached", timeout: LONG });
     });
 
     test("Disconnect forgets the password and keeps the settings", async (t) => {

@@ -196,6 +196,7 @@ async function discover(ctx, spokeId, password) {
   state.carddavErrors = state.carddavErrors ?? {};
   state.carddavBooks = state.carddavBooks ?? {};
   delete state.carddavErrors[spokeId];
+  delete state.carddavBooks[spokeId];
   delete state.tested?.[spokeId];
   state.busy = "carddav";
   ctx.render();
