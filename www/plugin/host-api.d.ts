@@ -198,9 +198,10 @@ export interface Settings {
   "sync.export": boolean;
   "sync.onOpen": boolean;
   "sync.onChange": boolean;
-  /** Google spokes also sync contact photos (an "image" CRM field ↔ the Google photo).
-   *  Optional (absent = false): each photo write costs Google quota. */
-  "sync.photos"?: boolean;
+  /** Google spokes also sync contact photos (an "image" CRM field ↔ the Google photo);
+   *  off by default, each photo write costs Google quota. The plugin accepts stored
+   *  settings without it (saved before it existed) and reads them as false. */
+  "sync.photos": boolean;
   "filter.mode": "all" | "lists" | "tags";
   "filter.lists": string[];
   "filter.tags": string[];

@@ -1,5 +1,6 @@
-// What flows: the master switch, import and export, and the export filters (valid mobile
-// only; all contacts, chosen lists or chosen tags; what happens when a contact leaves).
+// What flows: the master switch, import and export, photos (Google), and the export filters
+// (valid mobile only; all contacts, chosen lists or chosen tags; what happens when a contact
+// leaves).
 import { el, checkbox, radios, select, input } from "./dom.js";
 
 export function renderFlows(ctx) {
@@ -31,6 +32,8 @@ export function renderFlows(ctx) {
       el("p", { class: "cs-hint", id: "cs-flows-direction-hint", text: t(directionHint(s)) }),
       checkbox("cs-sync-onopen", t("flows.onOpen"), s["sync.onOpen"], set("sync.onOpen")),
       checkbox("cs-sync-onchange", t("flows.onChange"), s["sync.onChange"], set("sync.onChange")),
+      checkbox("cs-sync-photos", t("flows.photos"), s["sync.photos"] === true, set("sync.photos")),
+      el("p", { class: "cs-hint", id: "cs-sync-photos-hint", text: t("flows.photos.hint") }),
     ]),
     el("fieldset", { class: "cs-group", disabled: off || !s["sync.export"] }, [
       el("legend", { text: t("flows.filters") }),
