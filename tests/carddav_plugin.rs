@@ -292,3 +292,26 @@ fn connect_refuses_a_google_spoke_and_a_spoke_without_a_user_name() {
     assert!(err.remedy.contains("user name"), "{}", err.remedy);
     assert_eq!(block_on(core.connect_carddav("nope", "pw")).unwrap_err().code, ErrorCode::BadInput);
 }
+
+#[test]
+fn an_address_book_deleted_on_the_server_fails_the_run_and_shows_as_the_spokes_problem() {
+    let Some(server) = radicale_or_skip("an_address_book_deleted_on_the_server") else { return };
+    let book = server.create_address_book("contacts");
+    let core = PluginCore::new(networked_host());
+    save_spoke(&core, &server.url, Some(&book));
+    block_on(core.connect_carddav("dav", PASSWORD)).unwrap();
+    let ok = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert_eq!(ok.outcome, "ok", "{:?}", ok.errors);
+
+    server.delete_card(&book);
+    // Later than the connection (a failure from before it would count as resolved).
+    core.host().advance(60_000.0);
+    let failed = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert_eq!(failed.outcome, "failed");
+    assert_eq!(failed.errors[0].code, ErrorCode::NotFound, "{:?}", failed.errors);
+    let status = block_on(core.spoke_status("dav")).unwrap();
+    assert_eq!(status.state, SpokeState::Error, "{status:?}");
+    let problem = status.problem.unwrap();
+    assert_eq!(problem.code, ErrorCode::NotFound);
+    assert!(problem.remedy.contains("address book"), "{}", problem.remedy);
+}

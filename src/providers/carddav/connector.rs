@@ -241,10 +241,21 @@ pub async fn undo_last_run<H: Host>(host: &H, spoke_id: &str) -> PluginResult<Ru
 }
 
 /// The status of a CardDAV spoke: connected when a password is stored and an address
-/// book chosen.
+/// book chosen. Besides refused credentials, a latest run that found no address book
+/// (deleted or renamed on the server) is the spoke's problem: only the operator can
+/// choose another.
 pub async fn status<H: Host>(host: &H, spoke: &SpokeSettings) -> PluginResult<RunStatus> {
     let connected = is_set_up(host, spoke).await?;
-    connectors::run_status(host, &spoke.id, connected).await
+    let mut status = connectors::run_status(host, &spoke.id, connected).await?;
+    if status.problem.is_none() {
+        status.problem = status
+            .last_run
+            .as_ref()
+            .filter(|r| r.outcome == "failed")
+            .and_then(|r| r.errors.iter().find(|e| e.code == ErrorCode::NotFound))
+            .map(|e| (e.code, e.message.clone(), e.remedy.clone()));
+    }
+    Ok(status)
 }
 
 #[cfg(test)]
