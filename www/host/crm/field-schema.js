@@ -1,5 +1,6 @@
-// The reference CRM's contact fields: the standard ones plus one custom boolean,
-// "deletedInRemote", that the plugin's "flag" deletion policy sets instead of deleting.
+// The reference CRM's contact fields: the standard ones, the contact's photo (type "image",
+// a JPEG or PNG data: URL), and one custom boolean, "deletedInRemote", that the plugin's
+// "flag" deletion policy sets instead of deleting.
 // Data, not code: the form, the validation and crm.fieldSchema() all read this table.
 
 export const FIELDS = [
@@ -19,6 +20,7 @@ export const FIELDS = [
   { id: "notes", type: "longtext", en: "Notes", fr: "Notes" },
   { id: "doNotContact", type: "boolean", en: "Do not contact", fr: "Ne pas contacter" },
   { id: "owner", type: "user", en: "Owner", fr: "Responsable" },
+  { id: "photo", type: "image", en: "Photo", fr: "Photo" },
   { id: "deletedInRemote", type: "boolean", custom: true, en: "Deleted in address book", fr: "Supprimé dans le carnet" },
 ];
 

@@ -5,6 +5,9 @@ import { hostError } from "./host-error.js";
 
 const ADDRESS_PARTS = ["street", "city", "postalCode", "region", "country", "type"];
 const DATE = /^(\d{4}|-)-\d{2}-\d{2}$/;
+const IMAGE = /^data:image\/(jpeg|png);base64,[A-Za-z0-9+/]+={0,2}$/;
+/** The largest photo the reference CRM stores, as a data: URL (about 3.7 MiB of image). */
+export const MAX_IMAGE_URL_LENGTH = 5 * 1024 * 1024;
 
 function bad(field, expected) {
   return hostError("BAD_INPUT", `Field "${field}" must be ${expected}.`, { remedy: "Correct the value and save again." });
@@ -75,6 +78,14 @@ export function cleanFieldValue(id, value) {
     case "number":
       if (typeof value !== "number" || !Number.isFinite(value)) throw bad(id, "a number");
       return value;
+    case "image": {
+      if (typeof value !== "string") throw bad(id, "a data:image/jpeg or data:image/png base64 URL");
+      const url = value.trim();
+      if (url === "") return undefined;
+      if (url.length > MAX_IMAGE_URL_LENGTH) throw bad(id, `an image of at most ${MAX_IMAGE_URL_LENGTH} characters as a data: URL`);
+      if (!IMAGE.test(url)) throw bad(id, "a data:image/jpeg or data:image/png base64 URL");
+      return url;
+    }
     case "email-list": case "phone-list": {
       if (!Array.isArray(value)) throw bad(id, "a list of {value, type?, primary?} objects");
       const list = value.map((e) => cleanValueEntry(id, e)).filter(Boolean);

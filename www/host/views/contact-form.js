@@ -4,6 +4,58 @@
 import { h, replaceChildren } from "../dom.js";
 import { t, formatDateTime } from "../i18n.js";
 import { displayName } from "./contact-display.js";
+import { MAX_IMAGE_URL_LENGTH } from "../crm/field-values.js";
+
+/** The largest image file the form takes (its data: URL must fit the CRM's limit). */
+const MAX_PHOTO_FILE = Math.floor(MAX_IMAGE_URL_LENGTH / 4 * 3) - 64;
+
+function readAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+/**
+ * The photo block: the image (or "no photo"), a file picker for a JPEG or PNG, and a
+ * remove button. `value()` is undefined while unchanged, the new data: URL, or null.
+ */
+function photoPicker(current, label, onProblem) {
+  let photo = current ?? null;
+  let changed = false;
+  const img = h("img", { id: "contact-photo", class: "contact-photo", alt: label, src: photo, hidden: !photo });
+  const none = h("span", { class: "muted", id: "contact-no-photo", hidden: Boolean(photo) }, t("noPhoto"));
+  const file = h("input", { type: "file", id: "field-photo", accept: "image/jpeg,image/png", "aria-label": t("choosePhoto"), onchange: pick });
+  const remove = h("button", { type: "button", class: "button", id: "remove-photo", hidden: !photo, onclick: () => show(null) }, t("removePhoto"));
+  function show(url) {
+    photo = url;
+    changed = true;
+    if (url) img.setAttribute("src", url); else img.removeAttribute("src");
+    img.hidden = !url;
+    none.hidden = Boolean(url);
+    remove.hidden = !url;
+    if (!url) file.value = "";
+  }
+  async function pick() {
+    const chosen = file.files?.[0];
+    if (!chosen) return;
+    if (chosen.type !== "image/jpeg" && chosen.type !== "image/png") {
+      file.value = "";
+      onProblem(t("photoType"));
+      return;
+    }
+    if (chosen.size > MAX_PHOTO_FILE) {
+      file.value = "";
+      onProblem(t("photoTooLarge", { size: Math.floor(MAX_PHOTO_FILE / 1024 / 1024) }));
+      return;
+    }
+    show(await readAsDataUrl(chosen));
+  }
+  const node = h("div", { class: "field photo-field" }, h("span", { class: "field-label" }, label), img, none, h("div", {}, file, remove));
+  return { node, value: () => (changed ? photo : undefined) };
+}
 
 const TEXT_FIELDS = ["prefix", "firstName", "lastName", "company", "jobTitle", "department", "website", "birthday"];
 const EMAIL_TYPES = ["work", "home", "other"];
@@ -58,8 +110,10 @@ export function renderContactForm({ container, contact, lists, tags, users, book
   const alert = h("div", { class: "alert", id: "form-alert", role: "alert", tabindex: "-1", hidden: true });
   const heading = h("h2", {}, contact ? t("editContact") : t("createContact"));
   const form = h("form", { id: "contact-form", "data-contact-id": contact?.id ?? "", "data-version": contact?.version ?? "", novalidate: true });
+  const photo = photoPicker(f.photo, FIELD_LABEL("photo"), (message) => showAlert(message, null, false));
 
   form.append(
+    photo.node,
     h("div", { class: "form-grid" },
       textInput("firstName", FIELD_LABEL("firstName"), f.firstName),
       textInput("lastName", FIELD_LABEL("lastName"), f.lastName),
@@ -129,6 +183,8 @@ export function renderContactForm({ container, contact, lists, tags, users, book
     // Unchecked boxes that were never set stay absent rather than becoming `false`.
     if (!fields.doNotContact && f.doNotContact === undefined) fields.doNotContact = null;
     if (!fields.deletedInRemote && f.deletedInRemote === undefined) fields.deletedInRemote = null;
+    const photoValue = photo.value();
+    if (photoValue !== undefined) fields.photo = photoValue;
     const tagsValue = String(data.get("tags") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     return { fields, lists: data.getAll("lists").map(String), tags: [...new Set(tagsValue)] };
   }
