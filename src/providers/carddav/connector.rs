@@ -63,13 +63,20 @@ fn account_of(spoke: &SpokeSettings) -> PluginResult<Account> {
         return Err(PluginError::bad_input(format!("The CardDAV spoke {} has no server URL or user name yet.", spoke.id))
             .with_remedy("Enter the server address and the user name, save, then connect."));
     }
-    let origin = url::origin(server_url)
+    let origin = origin_of(server_url)
         .ok_or_else(|| {
             PluginError::bad_input("The CardDAV server URL must start with https://.")
                 .with_remedy("Enter the full server address, e.g. https://cloud.example.com/remote.php/dav.")
-        })?
-        .to_ascii_lowercase();
+        })?;
     Ok(Account { server_url: server_url.to_string(), username: username.to_string(), origin })
+}
+
+/// The origin of an http(s) URL as browsers compare them: lower case, without the
+/// scheme's default port (`https://Dav.example.com:443/x` → `https://dav.example.com`).
+fn origin_of(u: &str) -> Option<String> {
+    let origin = url::origin(u)?.to_ascii_lowercase();
+    let default_port = if origin.starts_with("https://") { ":443" } else { ":80" };
+    Some(origin.strip_suffix(default_port).map(str::to_string).unwrap_or(origin))
 }
 
 /// `username @ host` of a spoke with a server URL and a user name.
@@ -104,7 +111,7 @@ impl<'h, H: Host> SameOriginFetch<'h, H> {
 
 impl<H: Host> Fetch for SameOriginFetch<'_, H> {
     async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, CardDavError> {
-        let target = url::origin(&request.url).map(str::to_ascii_lowercase);
+        let target = origin_of(&request.url);
         if target.as_deref() != Some(self.origin.as_str()) {
             let elsewhere = target.unwrap_or_else(|| "an unusable address".into());
             let refusal = PluginError::new(
@@ -187,7 +194,7 @@ fn chosen_book(spoke: &SpokeSettings, account: &Account) -> PluginResult<String>
             .with_retryable(false));
     }
     let book = url::resolve(&account.server_url, book).unwrap_or_else(|| book.to_string());
-    if url::origin(&book).map(str::to_ascii_lowercase).as_deref() != Some(account.origin.as_str()) {
+    if origin_of(&book).as_deref() != Some(account.origin.as_str()) {
         return Err(PluginError::new(ErrorCode::NotAllowedHost, format!("The address book {book} is not on the server {}.", account.origin))
             .with_remedy("Choose the address book again from the list the server gives.")
             .with_retryable(false));
@@ -282,6 +289,17 @@ mod tests {
         assert_eq!(account(&spoke("http://127.0.0.1:5232", "ada", None)).as_deref(), Some("ada @ 127.0.0.1:5232"));
         assert_eq!(account(&spoke("https://dav.example.com", "", None)), None);
         assert_eq!(account(&spoke("dav.example.com", "ada", None)), None);
+    }
+
+    #[test]
+    fn origins_compare_without_case_or_default_port() {
+        assert_eq!(origin_of("https://Dav.Example.com:443/dav/").as_deref(), Some("https://dav.example.com"));
+        assert_eq!(origin_of("http://127.0.0.1:80").as_deref(), Some("http://127.0.0.1"));
+        assert_eq!(origin_of("https://dav.example.com:8443/").as_deref(), Some("https://dav.example.com:8443"));
+        assert_eq!(origin_of("http://dav.example.com:443/").as_deref(), Some("http://dav.example.com:443"));
+        assert_eq!(origin_of("ftp://dav.example.com/"), None);
+        let s = spoke("https://dav.example.com:443/dav/", "ada", Some("https://DAV.example.com/dav/ada/book/"));
+        assert!(chosen_book(&s, &account_of(&s).unwrap()).is_ok());
     }
 
     #[test]
