@@ -92,17 +92,18 @@ pub fn account(spoke: &SpokeSettings) -> Option<String> {
 struct SameOriginFetch<'h, H: Host> {
     host: &'h H,
     origin: String,
-    refused: RefCell<Option<PluginError>>,
+    /// The first failure, as the host or the origin check coded it.
+    first_failure: RefCell<Option<PluginError>>,
 }
 
 impl<'h, H: Host> SameOriginFetch<'h, H> {
     fn new(host: &'h H, origin: &str) -> Self {
-        SameOriginFetch { host, origin: origin.to_string(), refused: RefCell::new(None) }
+        SameOriginFetch { host, origin: origin.to_string(), first_failure: RefCell::new(None) }
     }
 
     /// The error to report for `e`: the refusal or the host's coded error behind it.
     fn explain(&self, e: CardDavError) -> PluginError {
-        match self.refused.borrow_mut().take() {
+        match self.first_failure.borrow_mut().take() {
             Some(first) if e.code == CardDavErrorCode::Network => first,
             _ => carddav_error(e),
         }
@@ -120,7 +121,7 @@ impl<H: Host> Fetch for SameOriginFetch<'_, H> {
             )
             .with_remedy(format!("Enter the address the server points to ({elsewhere}) as the server URL, then connect again."))
             .with_retryable(false);
-            *self.refused.borrow_mut() = Some(refusal);
+            self.first_failure.borrow_mut().get_or_insert(refusal);
             let mut e = CardDavError::network(format!("refused to follow {} to {elsewhere}", self.origin));
             e.retryable = false;
             return Err(e);
@@ -139,7 +140,7 @@ impl<H: Host> Fetch for SameOriginFetch<'_, H> {
                 let mut err = CardDavError::network(format!("{} ({})", e.message, e.code.as_str()));
                 err.remedy = e.remedy.clone();
                 err.retryable = e.retryable;
-                self.refused.borrow_mut().get_or_insert(e);
+                self.first_failure.borrow_mut().get_or_insert(e);
                 Err(err)
             }
         }
