@@ -187,6 +187,16 @@ pub fn project(items: &[Item], capacity: Option<usize>) -> Vec<Item> {
 }
 
 fn merge_items(rules: &FieldRules, crm: &[Item], remote: &[Item], base: Option<&str>) -> FieldOutcome {
+    // Fast path: both sides hold the same elements with the same attributes in the same
+    // order (and the remote can hold them all). Whatever the base and the direction, the
+    // full merge below then keeps every element as it is, writes nothing and agrees on
+    // that list; most pairs of most runs are in this case.
+    if rules.direction != Direction::None && rules.remote_capacity.is_none_or(|cap| remote.len() <= cap) {
+        let ce = encode_base_ordered(crm);
+        if ce == encode_base_ordered(remote) {
+            return FieldOutcome { to_crm: None, to_remote: None, base: ce, conflict: None, dropped: 0 };
+        }
+    }
     let hashed = |v: &[Item]| -> Vec<(String, Item)> { v.iter().map(|i| (hash36(&i.key), i.clone())).collect() };
     let c = hashed(crm);
     let r = hashed(remote);
@@ -330,7 +340,24 @@ fn merge_items(rules: &FieldRules, crm: &[Item], remote: &[Item], base: Option<&
 
 /// Like [`encode_base`] for lists but keeping the order (the projection needs it).
 fn encode_base_ordered(items: &[Item]) -> String {
-    items.iter().map(|i| format!("{}:{}:{}", hash36(&i.key), kind_code(i), u8::from(i.primary))).collect::<Vec<_>>().join(",")
+    let mut out = String::with_capacity(items.len() * 16);
+    for (n, i) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&hash36(&i.key));
+        out.push(':');
+        match &i.kind {
+            super::model::ValueKind::Home => out.push('h'),
+            super::model::ValueKind::Work => out.push('w'),
+            super::model::ValueKind::Mobile => out.push('m'),
+            super::model::ValueKind::Other => out.push('o'),
+            super::model::ValueKind::Custom(_) => out.push_str(&kind_code(i)),
+        }
+        out.push(':');
+        out.push(if i.primary { '1' } else { '0' });
+    }
+    out
 }
 
 /// The base of a value as [`merge_field`] writes it (ordered for lists).

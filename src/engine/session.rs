@@ -941,7 +941,7 @@ impl SyncSession {
         }
         let mut writes: Vec<PlannedWrite> = Vec::with_capacity(ops.len());
         let mut ordered: Vec<(WriteOp, OpContext)> = ops;
-        ordered.sort_by(|a, b| op_rank(&a.0).cmp(&op_rank(&b.0)));
+        ordered.sort_by_cached_key(|a| op_rank(&a.0));
         for (op, ctx) in ordered {
             let id = self.next_op;
             self.next_op += 1;
