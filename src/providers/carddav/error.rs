@@ -21,6 +21,8 @@ pub enum CardDavErrorCode {
     RateLimited,
     /// Bad input from the settings (an unusable URL, an empty user name).
     BadInput,
+    /// The host refused to contact the server (not in the plugin's network allowlist).
+    NotAllowedHost,
 }
 
 impl CardDavErrorCode {
@@ -34,6 +36,7 @@ impl CardDavErrorCode {
             Self::Network => "NETWORK",
             Self::RateLimited => "RATE_LIMITED",
             Self::BadInput => "BAD_INPUT",
+            Self::NotAllowedHost => "NOT_ALLOWED_HOST",
         }
     }
 }

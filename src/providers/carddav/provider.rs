@@ -64,6 +64,9 @@ impl<H: Host> Fetch for HostFetch<'_, H> {
             Ok(r) => Ok(HttpResponse { status: r.status, headers: r.headers.into_iter().collect(), body: r.body }),
             Err(e) => {
                 let mut err = CardDavError::network(format!("{} ({})", e.message, e.code.as_str()));
+                if e.code == crate::error::ErrorCode::NotAllowedHost {
+                    err.code = CardDavErrorCode::NotAllowedHost;
+                }
                 if !e.remedy.is_empty() {
                     err.remedy = e.remedy;
                 }
@@ -425,5 +428,33 @@ impl<F: Fetch> Provider for CardDavProvider<F> {
             out.push(r);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ErrorCode, PluginError};
+    use crate::host::MemoryHost;
+
+    fn get(url: &str) -> HttpRequest {
+        HttpRequest { method: "GET".into(), url: url.into(), headers: Vec::new(), body: String::new() }
+    }
+
+    #[test]
+    fn a_refused_origin_keeps_its_code_and_the_hosts_remedy() {
+        let host = MemoryHost::new();
+        host.set_fetch(|_| Err(PluginError::new(ErrorCode::NotAllowedHost, "not listed").with_remedy("Add it.")));
+        let err = pollster::block_on(HostFetch(&host).fetch(get("https://elsewhere.example/"))).unwrap_err();
+        assert_eq!(err.code, CardDavErrorCode::NotAllowedHost);
+        assert_eq!(err.remedy, "Add it.");
+    }
+
+    #[test]
+    fn a_transport_failure_reads_as_network() {
+        let host = MemoryHost::new();
+        host.set_fetch(|_| Err(PluginError::new(ErrorCode::Network, "offline")));
+        let err = pollster::block_on(HostFetch(&host).fetch(get("https://dav.example/"))).unwrap_err();
+        assert_eq!(err.code, CardDavErrorCode::Network);
     }
 }
