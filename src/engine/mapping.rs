@@ -361,18 +361,18 @@ impl Codec {
         }
     }
 
-    fn text_items(&self, shape: Shape, list: &[(String, ValueKind, bool)]) -> Vec<Item> {
+    fn text_items(&self, shape: Shape, list: Vec<(String, ValueKind, bool)>) -> Vec<Item> {
         let mut out: Vec<Item> = Vec::with_capacity(list.len());
         for (value, kind, primary) in list {
             let key = match shape {
-                Shape::Phones => self.phones.phone(value),
-                Shape::Emails => normalize::email(value),
-                _ => normalize::text(value),
+                Shape::Phones => self.phones.phone(&value),
+                Shape::Emails => normalize::email(&value),
+                _ => normalize::text(&value),
             };
             if key.is_empty() || key == "~" || out.iter().any(|i| i.key == key) {
                 continue;
             }
-            out.push(Item { key, kind: kind.clone(), primary: *primary, original: ItemValue::Text(value.clone()) });
+            out.push(Item { key, kind, primary, original: ItemValue::Text(value) });
         }
         out
     }
@@ -411,7 +411,7 @@ impl Codec {
                     Some(Json::String(s)) => vec![(s.clone(), ValueKind::Other, false)],
                     _ => Vec::new(),
                 };
-                Value::Items(self.text_items(shape, &list))
+                Value::Items(self.text_items(shape, list))
             }
             Shape::Addresses => {
                 let list: Vec<Address> = match raw {
@@ -456,7 +456,7 @@ impl Codec {
             })
             .map(|r| (r.remote_label.clone(), ValueKind::Other, false))
             .collect();
-        Value::Items(self.text_items(Shape::Labels, &list))
+        Value::Items(self.text_items(Shape::Labels, list))
     }
 
     /// A canonical field's value on the remote contact.
@@ -477,13 +477,13 @@ impl Codec {
             "photo" => t(&c.photo),
             "owner" => t(&c.owner),
             "doNotContact" => Value::Bool(c.do_not_contact),
-            "emails" => Value::Items(self.text_items(Shape::Emails, &c.emails.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)).collect::<Vec<_>>())),
-            "phones" => Value::Items(self.text_items(Shape::Phones, &c.phones.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)).collect::<Vec<_>>())),
+            "emails" => Value::Items(self.text_items(Shape::Emails, c.emails.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)).collect())),
+            "phones" => Value::Items(self.text_items(Shape::Phones, c.phones.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)).collect())),
             "addresses" => Value::Items(Self::address_items(&c.addresses)),
             "labels" => {
                 let mapped: Vec<(String, ValueKind, bool)> =
                     c.labels.iter().filter(|l| labels.iter().any(|r| normalize::text(&r.remote_label) == normalize::text(l))).map(|l| (l.clone(), ValueKind::Other, false)).collect();
-                Value::Items(self.text_items(Shape::Labels, &mapped))
+                Value::Items(self.text_items(Shape::Labels, mapped))
             }
             WORK_DETAILS => Value::Text(work_details(c)),
             other => match other.strip_prefix("custom.") {

@@ -49,59 +49,61 @@ pub struct Matches {
 /// assert_eq!(match_unlinked(&c, &r).pairs.len(), 1);
 /// ```
 pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
+    // Contacts are numbered by their position (no id is copied while matching); groups
+    // are turned back into ids, sorted, at the end.
     let mut m = Matches::default();
     let mut crm_left: Vec<&Candidate> = crm.iter().collect();
     let mut remote_left: Vec<&Candidate> = remote.iter().collect();
     for stage in [LinkedBy::Email, LinkedBy::Phone] {
-        let keys = |c: &Candidate| -> Vec<String> {
+        fn keys(c: &Candidate, stage: LinkedBy) -> Vec<&str> {
             match stage {
-                LinkedBy::Email => c.emails.clone(),
-                LinkedBy::Phone => c.phones.iter().filter(|p| p.starts_with('+')).cloned().collect(),
-            }
-        };
-        let mut by_key: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-        for c in &crm_left {
-            for k in keys(c) {
-                by_key.entry(k).or_default().0.insert(c.id.clone());
+                LinkedBy::Email => c.emails.iter().map(String::as_str).collect(),
+                LinkedBy::Phone => c.phones.iter().filter(|p| p.starts_with('+')).map(String::as_str).collect(),
             }
         }
-        for r in &remote_left {
-            for k in keys(r) {
-                by_key.entry(k).or_default().1.insert(r.id.clone());
+        let crm_keys: Vec<Vec<&str>> = crm_left.iter().map(|c| keys(c, stage)).collect();
+        let remote_keys: Vec<Vec<&str>> = remote_left.iter().map(|r| keys(r, stage)).collect();
+        let mut by_key: BTreeMap<&str, (BTreeSet<usize>, BTreeSet<usize>)> = BTreeMap::new();
+        for (n, ks) in crm_keys.iter().enumerate() {
+            for k in ks {
+                by_key.entry(k).or_default().0.insert(n);
+            }
+        }
+        for (n, ks) in remote_keys.iter().enumerate() {
+            for k in ks {
+                by_key.entry(k).or_default().1.insert(n);
             }
         }
         // Connected groups through shared keys: a group with exactly one contact on each
         // side links; anything larger is ambiguous.
-        let crm_keys: BTreeMap<&str, Vec<String>> = crm_left.iter().map(|c| (c.id.as_str(), keys(c))).collect();
-        let remote_keys: BTreeMap<&str, Vec<String>> = remote_left.iter().map(|r| (r.id.as_str(), keys(r))).collect();
-        let mut done_c = BTreeSet::new();
-        let mut done_r = BTreeSet::new();
+        let mut done_c = vec![false; crm_left.len()];
+        let mut done_r = vec![false; remote_left.len()];
         for (key, (cs, rs)) in &by_key {
             if cs.is_empty() || rs.is_empty() {
                 continue;
             }
-            if cs.iter().any(|c| done_c.contains(c)) || rs.iter().any(|r| done_r.contains(r)) {
+            if cs.iter().any(|c| done_c[*c]) || rs.iter().any(|r| done_r[*r]) {
                 continue;
             }
             // Widen to everything reachable through the other keys of these contacts.
-            let mut group_c: BTreeSet<String> = cs.clone();
-            let mut group_r: BTreeSet<String> = rs.clone();
-            let mut group_keys: BTreeSet<String> = BTreeSet::from([key.clone()]);
+            let mut group_c: BTreeSet<usize> = cs.clone();
+            let mut group_r: BTreeSet<usize> = rs.clone();
+            let mut group_keys: BTreeSet<&str> = BTreeSet::from([*key]);
             loop {
                 let before = (group_c.len(), group_r.len());
                 for c in group_c.clone() {
-                    for k in crm_keys.get(c.as_str()).into_iter().flatten() {
-                        group_keys.insert(k.clone());
+                    for k in &crm_keys[c] {
+                        group_keys.insert(k);
                         if let Some((_, rr)) = by_key.get(k) {
-                            group_r.extend(rr.iter().cloned());
+                            group_r.extend(rr.iter().copied());
                         }
                     }
                 }
                 for r in group_r.clone() {
-                    for k in remote_keys.get(r.as_str()).into_iter().flatten() {
-                        group_keys.insert(k.clone());
+                    for k in &remote_keys[r] {
+                        group_keys.insert(k);
                         if let Some((cc, _)) = by_key.get(k) {
-                            group_c.extend(cc.iter().cloned());
+                            group_c.extend(cc.iter().copied());
                         }
                     }
                 }
@@ -109,32 +111,46 @@ pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
                     break;
                 }
             }
-            done_c.extend(group_c.iter().cloned());
-            done_r.extend(group_r.iter().cloned());
-            if group_c.len() == 1 && group_r.len() == 1 {
-                if let (Some(c), Some(r)) = (group_c.iter().next(), group_r.iter().next()) {
+            for c in &group_c {
+                done_c[*c] = true;
+            }
+            for r in &group_r {
+                done_r[*r] = true;
+            }
+            let ids_c: BTreeSet<String> = group_c.iter().map(|c| crm_left[*c].id.clone()).collect();
+            let ids_r: BTreeSet<String> = group_r.iter().map(|r| remote_left[*r].id.clone()).collect();
+            if ids_c.len() == 1 && ids_r.len() == 1 {
+                if let (Some(c), Some(r)) = (ids_c.iter().next(), ids_r.iter().next()) {
                     m.pairs.push((c.clone(), r.clone(), stage));
                 }
             } else {
-                let shared: Vec<String> = group_keys.iter().filter(|k| by_key.get(*k).is_some_and(|(a, b)| a.len() + b.len() > 1)).cloned().collect();
+                let shared: Vec<&str> = group_keys.iter().filter(|k| by_key.get(*k).is_some_and(|(a, b)| a.len() + b.len() > 1)).copied().collect();
                 m.ambiguities.push(AmbiguityRecord {
                     key: shared.join(", "),
-                    crm_ids: group_c.iter().cloned().collect(),
-                    remote_ids: group_r.iter().cloned().collect(),
+                    crm_ids: ids_c.iter().cloned().collect(),
+                    remote_ids: ids_r.iter().cloned().collect(),
                     reason: format!(
                         "{} CRM contact(s) and {} address-book contact(s) share this {}; link them by hand or make the {} unique",
-                        group_c.len(),
-                        group_r.len(),
+                        ids_c.len(),
+                        ids_r.len(),
                         if stage == LinkedBy::Email { "e-mail" } else { "phone number" },
                         if stage == LinkedBy::Email { "addresses" } else { "numbers" }
                     ),
                 });
-                m.ambiguous_crm.extend(group_c);
-                m.ambiguous_remote.extend(group_r);
+                m.ambiguous_crm.extend(ids_c);
+                m.ambiguous_remote.extend(ids_r);
             }
         }
-        crm_left.retain(|c| !done_c.contains(&c.id));
-        remote_left.retain(|r| !done_r.contains(&r.id));
+        let mut n = 0;
+        crm_left.retain(|_| {
+            n += 1;
+            !done_c[n - 1]
+        });
+        let mut n = 0;
+        remote_left.retain(|_| {
+            n += 1;
+            !done_r[n - 1]
+        });
     }
     m.pairs.sort();
     m

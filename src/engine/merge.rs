@@ -62,6 +62,15 @@ pub fn encode_base(shape: Shape, v: &Value) -> String {
             parts.sort();
             parts.join(",")
         }
+        Value::Text(t) if shape == Shape::Text => {
+            // The common case, without copying the normal form.
+            let n = normalize::text_ref(t);
+            if n.is_empty() {
+                String::new()
+            } else {
+                hash36(&n)
+            }
+        }
         other => {
             let n = super::mapping::norm_of(shape, other);
             if n.is_empty() {

@@ -21,13 +21,18 @@ const UNPARSED_PHONE: char = '~';
 /// assert_eq!(text("  Ame\u{301}lie "), "Amélie");
 /// ```
 pub fn text(s: &str) -> String {
+    text_ref(s).into_owned()
+}
+
+/// [`text`] without a copy when the text is already normal (trimmed NFC).
+pub fn text_ref(s: &str) -> std::borrow::Cow<'_, str> {
     let t = s.trim();
-    if is_nfc_quick(t.chars()) == IsNormalized::Yes {
-        t.to_string()
+    if t.is_ascii() || is_nfc_quick(t.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(t)
     } else {
         // NFC can expose white space at the edges (a lone combining mark after a space).
         let n: String = t.nfc().collect();
-        n.trim().to_string()
+        std::borrow::Cow::Owned(n.trim().to_string())
     }
 }
 

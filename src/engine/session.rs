@@ -1076,14 +1076,14 @@ impl SyncSession {
                 self.codec.write_remote(&mut remote_new.contact, &row.remote_field, v, &self.cfg.labels);
                 remote_fields.push(row.remote_field.clone());
             }
-            let current = link.base.get(&row.key).cloned();
+            let current = link.base.get(&row.key);
             if suppressed {
                 // Not written: the base stays, so the change is still seen next time.
                 if link.fresh {
                     agreed.push((row.key.clone(), UNKNOWN_BASE.to_string()));
                 }
             } else if to_crm.is_none() && to_remote.is_none() {
-                if current.as_deref() != Some(new_base.as_str()) || link.fresh {
+                if current.map(String::as_str) != Some(new_base.as_str()) || link.fresh {
                     agreed.push((row.key.clone(), new_base));
                 }
             } else {
