@@ -415,3 +415,35 @@ fn emulator_serves_photos_on_its_loopback_origin_with_cors() {
         assert_eq!(r.status, 400, "{body}: {}", r.body);
     }
 }
+
+#[test]
+fn an_event_run_handles_only_its_contacts_and_a_budget_stops_the_pass() {
+    let emu = emulator();
+    let host = connected(&emu, true);
+    for name in ["Ann", "Bob"] {
+        block_on(host.crm_create(&crm_contact(name, &format!("{}@example.org", name.to_lowercase()), None))).unwrap();
+    }
+    sync(&host);
+    // The echo of our creates comes back in this run's delta; after it, Google is quiet.
+    sync(&host);
+    set_crm_photo(&host, "ann@example.org", json!(data_url(&jpeg(1, 50), "image/jpeg")));
+    set_crm_photo(&host, "bob@example.org", json!(data_url(&jpeg(2, 50), "image/jpeg")));
+
+    // A run after an event on Ann only: Bob's photo waits.
+    let ann = crm_by_email(&host, "ann@example.org").id;
+    let options = RunOptions { trigger: "event".into(), contact_ids: vec![ann], ..RunOptions::default() };
+    let report = block_on(connector::sync(&host, "g1", &options, &Cell::new(false))).unwrap();
+    assert_eq!(report.counts.remote.updated, 1, "{report:?}");
+    assert!(google_photo_url(&emu, "ann@example.org").is_some());
+    assert_eq!(google_photo_url(&emu, "bob@example.org"), None);
+
+    // A run whose budget is already spent leaves the photo work for the next run.
+    let options = RunOptions { budget_ms: Some(0.0), ..RunOptions::default() };
+    let report = block_on(connector::sync(&host, "g1", &options, &Cell::new(false))).unwrap();
+    assert!(report.more, "{report:?}");
+    assert!(report.notices.iter().any(|n| n.contains("time budget")), "{report:?}");
+    assert_eq!(google_photo_url(&emu, "bob@example.org"), None);
+
+    sync(&host);
+    assert!(google_photo_url(&emu, "bob@example.org").is_some());
+}

@@ -263,6 +263,8 @@ pub struct PhotoOutcome {
     pub notices: Vec<String>,
     /// Photo requests sent to Google and downloads (for tests and figures).
     pub requests: u32,
+    /// Stopped by the time budget: work is left for the next run.
+    pub more: bool,
 }
 
 impl PhotoOutcome {
@@ -277,6 +279,7 @@ impl PhotoOutcome {
         let retried = self.errors.iter().any(|e| e.code != ErrorCode::BadInput);
         report.errors.extend(self.errors);
         report.notices.extend(self.notices);
+        report.more |= self.more;
         if retried && report.outcome == "ok" {
             report.outcome = "partial".into();
         }
@@ -339,6 +342,16 @@ async fn linked_pairs<H: Host>(host: &H, spoke_id: &str) -> PluginResult<Vec<Pai
     Ok(state.links.into_iter().map(|(crm_id, link)| Pair { crm_id, remote_id: link.remote_id }).collect())
 }
 
+/// Limits of one pass.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PassScope {
+    /// Stop starting photo work at this host time (the run's budget); the next run goes on.
+    pub deadline_ms: Option<f64>,
+    /// A run after CRM contact events: only these CRM contacts, the people the run saw
+    /// change in Google, and pairs waiting for a retry.
+    pub crm_ids: Option<BTreeSet<String>>,
+}
+
 /// The photo pass of a Google spoke after its run. Does nothing (not a single request)
 /// when `sync.photos` is off, for previews, or when the CRM has no image field.
 /// Failures of single contacts are report lines; a storage failure fails the call.
@@ -347,6 +360,7 @@ pub async fn run_pass<H: Host>(
     spoke_id: &str,
     settings: &Settings,
     schema: &[CrmFieldSchema],
+    scope: &PassScope,
     cancel: &std::cell::Cell<bool>,
 ) -> PluginResult<PhotoOutcome> {
     let mut out = PhotoOutcome::default();
@@ -370,6 +384,17 @@ pub async fn run_pass<H: Host>(
             memory.pairs.insert(pair.crm_id.clone(), a.clone());
         }
     }
+    let pairs: Vec<Pair> = match &scope.crm_ids {
+        None => pairs,
+        Some(ids) => pairs
+            .into_iter()
+            .filter(|pr| {
+                ids.contains(&pr.crm_id)
+                    || client.seen_person(&pr.remote_id).is_some()
+                    || memory.pairs.get(&pr.crm_id).is_some_and(|a| a.recheck)
+            })
+            .collect(),
+    };
     // People neither seen this run nor remembered: read them (one batchGet per 200).
     let unknown: Vec<String> = pairs
         .iter()
@@ -400,6 +425,11 @@ pub async fn run_pass<H: Host>(
     for pair in &pairs {
         if cancel.get() {
             out.notices.push("Photo sync was cancelled; it continues at the next run.".into());
+            break;
+        }
+        if scope.deadline_ms.is_some_and(|d| host.now_ms() >= d) {
+            out.more = true;
+            out.notices.push("Photo sync stopped at the end of the run's time budget; the next run continues.".into());
             break;
         }
         let Some(contact) = contacts.get(&pair.crm_id) else { continue };
@@ -479,7 +509,11 @@ pub async fn after_run<H: Host>(
     }
     let host = client.host();
     let schema = host.crm_field_schema().await?;
-    let outcome = run_pass(client, &report.spoke_id, settings, &schema, cancel).await?;
+    let scope = PassScope {
+        deadline_ms: options.budget_ms.and_then(|budget| iso_ms(&report.started_at).map(|start| start + budget)),
+        crm_ids: (!options.contact_ids.is_empty()).then(|| options.contact_ids.iter().cloned().collect()),
+    };
+    let outcome = run_pass(client, &report.spoke_id, settings, &schema, &scope, cancel).await?;
     if outcome == (PhotoOutcome { requests: outcome.requests, ..PhotoOutcome::default() }) {
         return Ok(report);
     }
