@@ -447,3 +447,45 @@ fn an_event_run_handles_only_its_contacts_and_a_budget_stops_the_pass() {
     sync(&host);
     assert!(google_photo_url(&emu, "bob@example.org").is_some());
 }
+
+#[test]
+fn photo_writes_are_paced_to_their_own_quota_without_429s() {
+    use contact_sync::providers::google::client::GoogleSpoke;
+    use contact_sync::providers::google::pacing::Quota;
+    use contact_sync::providers::google::photos::{run_pass, PassScope};
+    const N: usize = 120;
+    const WINDOW_MS: u64 = 1000;
+    let mut config = EmulatorConfig::empty();
+    config.quota = QuotaConfig { enabled: true, window_ms: WINDOW_MS, ..QuotaConfig::default() };
+    let emu = Emu::start(config);
+    let host = connected(&emu, false);
+    for i in 0..N {
+        block_on(host.crm_create(&crm_contact(&format!("P{i}"), &format!("p{i}@example.org"), None))).unwrap();
+    }
+    // Links first (photos off), then a photo on every CRM contact.
+    block_on(connector::sync(&host, "g1", &RunOptions::default(), &Cell::new(false))).unwrap();
+    for i in 0..N {
+        set_crm_photo(&host, &format!("p{i}@example.org"), json!(data_url(&jpeg(i as u8, 64), "image/jpeg")));
+    }
+    let mut settings = contact_sync::settings::Settings::default();
+    settings.sync_photos = true;
+    emu.clear_log();
+    emu.admin("POST", "/quota/reset", Value::Null);
+    let mut client = GoogleSpoke::new(&host, emu.auth("g1"), Quota::default().with_window(WINDOW_MS as f64));
+    let started = std::time::Instant::now();
+    let out = block_on(run_pass(&mut client, "g1", &settings, &schema_with_photo(), &PassScope::default(), &Cell::new(false))).unwrap();
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(out.uploaded as usize, N, "{:?}", out.errors);
+    let summary = emu.admin("GET", "/log/summary", Value::Null);
+    let rate_limited = summary["rateLimited"].as_u64().unwrap_or(0);
+    let bound_ms = summary["quota"]["quotaBoundMs"].as_f64().unwrap();
+    println!(
+        "FIGURE photo pass: {N} uploads + {} batchGet in {wall_ms:.0} ms, quota bound {bound_ms:.0} ms ({:.0}% of the quota-bound rate), {rate_limited} answers 429",
+        out.requests as usize - N,
+        100.0 * bound_ms / wall_ms
+    );
+    assert_eq!(rate_limited, 0, "the pacer keeps under the photo quota");
+    // 50 photo writes per window: 120 uploads need at least two full windows.
+    assert!(wall_ms >= 2.0 * WINDOW_MS as f64, "{wall_ms}");
+    assert!(bound_ms / wall_ms >= 0.8, "paced close to the quota: {bound_ms} / {wall_ms}");
+}
