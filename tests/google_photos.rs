@@ -489,3 +489,34 @@ fn photo_writes_are_paced_to_their_own_quota_without_429s() {
     assert!(wall_ms >= 2.0 * WINDOW_MS as f64, "{wall_ms}");
     assert!(bound_ms / wall_ms >= 0.8, "paced close to the quota: {bound_ms} / {wall_ms}");
 }
+
+#[test]
+fn the_pass_waits_while_another_run_holds_the_spoke_and_releases_its_lease() {
+    use contact_sync::providers::google::client::GoogleSpoke;
+    use contact_sync::providers::google::pacing::Quota;
+    use contact_sync::providers::google::photos::{run_pass, PassScope};
+    let emu = emulator();
+    let host = connected(&emu, true);
+    block_on(host.crm_create(&crm_contact("Ann", "ann@example.org", None))).unwrap();
+    sync(&host);
+    set_crm_photo(&host, "ann@example.org", json!(data_url(&jpeg(1, 50), "image/jpeg")));
+    let mut settings = contact_sync::settings::Settings::default();
+    settings.sync_photos = true;
+    let lease_key = "spoke.g1.lease".to_string();
+    let live = json!({"runId": "run-other", "expiresAt": (host.now_ms() as u64) + 60_000});
+    let mut put = Map::new();
+    put.insert(lease_key.clone(), live.clone());
+    block_on(host.storage_write(&put, &[])).unwrap();
+    emu.clear_log();
+    let mut client = GoogleSpoke::new(&host, emu.auth("g1"), Quota::unlimited());
+    let out = block_on(run_pass(&mut client, "g1", &settings, &schema_with_photo(), &PassScope::default(), &Cell::new(false))).unwrap();
+    assert!(out.notices.iter().any(|n| n.contains("another run")), "{out:?}");
+    assert_eq!(photo_requests(&emu), Vec::<String>::new());
+    assert_eq!(block_on(host.storage_get(std::slice::from_ref(&lease_key))).unwrap()[&lease_key], live, "the other run's lease is untouched");
+
+    // Once it is released, the pass runs and leaves no lease behind.
+    block_on(host.storage_write(&Map::new(), std::slice::from_ref(&lease_key))).unwrap();
+    let out = block_on(run_pass(&mut client, "g1", &settings, &schema_with_photo(), &PassScope::default(), &Cell::new(false))).unwrap();
+    assert_eq!(out.uploaded, 1, "{out:?}");
+    assert!(!block_on(host.storage_get(std::slice::from_ref(&lease_key))).unwrap().contains_key(&lease_key));
+}

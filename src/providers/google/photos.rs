@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::crm::{CrmContact, CrmFieldSchema, CrmFieldType, CrmPatch};
 use crate::engine::journal::Journal;
+use crate::engine::lease::{self, Lease, LeaseDecision};
 use crate::engine::report::{ConflictRecord, Side};
 use crate::engine::state::SpokeState;
 use crate::error::{ErrorCode, PluginError, PluginResult};
@@ -374,6 +375,32 @@ pub async fn run_pass<H: Host>(
     let field = field.id.clone();
     let flow = Flow { to_crm: settings.sync_import, to_google: settings.sync_export };
     let host = client.host();
+    // One pass (and one run) per spoke at a time: the run's lease, under our own id.
+    let Some(mut lease) = PassLease::take(host, spoke_id).await? else {
+        out.notices.push("Photo sync waits for the next run: another run of this address book is in progress.".into());
+        return Ok(out);
+    };
+    let result = pass(client, spoke_id, &field, flow, scope, cancel, &mut lease, out).await;
+    let released = lease.release(host).await;
+    let out = result?;
+    released?;
+    Ok(out)
+}
+
+/// The pass itself, under the lease.
+#[allow(clippy::too_many_arguments)]
+async fn pass<H: Host>(
+    client: &mut GoogleSpoke<'_, H>,
+    spoke_id: &str,
+    field: &str,
+    flow: Flow,
+    scope: &PassScope,
+    cancel: &std::cell::Cell<bool>,
+    lease: &mut PassLease,
+    mut out: PhotoOutcome,
+) -> PluginResult<PhotoOutcome> {
+    let field = field.to_string();
+    let host = client.host();
     let key = memory_key(spoke_id);
     let before = load_memory(host, &key).await?;
     let mut memory = PhotoMemory { v: 1, pairs: BTreeMap::new() };
@@ -425,6 +452,10 @@ pub async fn run_pass<H: Host>(
     for pair in &pairs {
         if cancel.get() {
             out.notices.push("Photo sync was cancelled; it continues at the next run.".into());
+            break;
+        }
+        if !lease.keep(host).await? {
+            out.notices.push("Photo sync stopped: another run of this address book took over; the next run continues.".into());
             break;
         }
         if scope.deadline_ms.is_some_and(|d| host.now_ms() >= d) {
@@ -616,6 +647,55 @@ async fn apply<H: Host>(
                 Ok(None)
             }
         },
+    }
+}
+
+/// The spoke's run lease (`spoke.{id}.lease`, the runner's), held by the photo pass under
+/// its own id, renewed when half its time has passed.
+struct PassLease {
+    key: String,
+    run_id: String,
+    held: Lease,
+}
+
+impl PassLease {
+    /// A lease outlives a crashed pass by this much at most (the runner's value).
+    const TTL_MS: u64 = 5 * 60_000;
+
+    async fn take<H: Host>(host: &H, spoke_id: &str) -> PluginResult<Option<PassLease>> {
+        let key = SpokeKeys::for_spoke(spoke_id).lease;
+        let run_id = format!("photos-{}", host.now_ms() as u64);
+        let got = host.storage_get(std::slice::from_ref(&key)).await?;
+        let raw = got.get(&key).filter(|v| !v.is_null()).cloned();
+        let current: Option<Lease> = raw.clone().and_then(|v| serde_json::from_value(v).ok());
+        match lease::acquire(current, &run_id, host.now_ms() as u64, Self::TTL_MS) {
+            LeaseDecision::AlreadyRunning { .. } => Ok(None),
+            LeaseDecision::Acquire { lease: held, .. } => {
+                let value = serde_json::to_value(&held).map_err(|e| PluginError::internal(e.to_string()))?;
+                let won = host.storage_compare_and_set(&key, raw.as_ref(), Some(&value)).await?;
+                Ok(won.then_some(PassLease { key, run_id, held }))
+            }
+        }
+    }
+
+    /// Renews when less than half the time is left; false when another run took it.
+    async fn keep<H: Host>(&mut self, host: &H) -> PluginResult<bool> {
+        let now = host.now_ms() as u64;
+        if now + Self::TTL_MS / 2 < self.held.expires_at {
+            return Ok(true);
+        }
+        let Some((old, new)) = lease::renew(Some(&self.held), &self.run_id, now, Self::TTL_MS) else { return Ok(false) };
+        let to_value = |l: &Lease| serde_json::to_value(l).map_err(|e| PluginError::internal(e.to_string()));
+        let ok = host.storage_compare_and_set(&self.key, Some(&to_value(&old)?), Some(&to_value(&new)?)).await?;
+        if ok {
+            self.held = new;
+        }
+        Ok(ok)
+    }
+
+    async fn release<H: Host>(self, host: &H) -> PluginResult<()> {
+        let value = serde_json::to_value(&self.held).map_err(|e| PluginError::internal(e.to_string()))?;
+        host.storage_compare_and_set(&self.key, Some(&value), None).await.map(|_| ())
     }
 }
 
