@@ -59,6 +59,11 @@ impl ApiRequest {
     }
 }
 
+/// A request: `body`, when given, is sent as JSON.
+fn request(method: &'static str, path_and_query: impl Into<String>, body: Option<Value>, kind: RequestKind) -> ApiRequest {
+    ApiRequest { method, path_and_query: path_and_query.into(), body: body.map(|b| b.to_string()), kind }
+}
+
 /// The kind of a request: the same status means different things on different calls
 /// (a 400 on a sync-token listing is a dead token; on an update, a stale etag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,24 +119,14 @@ pub fn list_connections(mode: &ListMode, page_token: Option<&str>) -> ApiRequest
     if let Some(token) = page_token {
         pairs.push(("pageToken", token));
     }
-    ApiRequest {
-        method: "GET",
-        path_and_query: format!("/v1/people/me/connections?{}", form::encode_pairs(pairs)),
-        body: None,
-        kind,
-    }
+    request("GET", format!("/v1/people/me/connections?{}", form::encode_pairs(pairs)), None, kind)
 }
 
 /// `people:batchGet` for up to [`MAX_BATCH_GET`] resource names (the caller splits).
 pub fn batch_get(resource_names: &[String]) -> ApiRequest {
     let mut pairs: Vec<(&str, &str)> = vec![("personFields", PERSON_FIELDS)];
     pairs.extend(resource_names.iter().map(|n| ("resourceNames", n.as_str())));
-    ApiRequest {
-        method: "GET",
-        path_and_query: format!("/v1/people:batchGet?{}", form::encode_pairs(pairs)),
-        body: None,
-        kind: RequestKind::Read,
-    }
+    request("GET", format!("/v1/people:batchGet?{}", form::encode_pairs(pairs)), None, RequestKind::Read)
 }
 
 /// `people:batchCreateContacts`; results come back in the same order.
@@ -141,12 +136,7 @@ pub fn batch_create(people: &[Person]) -> ApiRequest {
         .map(|p| serde_json::json!({ "contactPerson": p.for_write() }))
         .collect();
     let body = serde_json::json!({ "contacts": contacts, "readMask": PERSON_FIELDS });
-    ApiRequest {
-        method: "POST",
-        path_and_query: "/v1/people:batchCreateContacts".into(),
-        body: Some(body.to_string()),
-        kind: RequestKind::Create,
-    }
+    request("POST", "/v1/people:batchCreateContacts", Some(body), RequestKind::Create)
 }
 
 /// `people:batchUpdateContacts`: each person must carry its resource name and current
@@ -167,34 +157,19 @@ pub fn batch_update(people: &[Person]) -> ApiRequest {
         "updateMask": UPDATE_FIELDS,
         "readMask": PERSON_FIELDS,
     });
-    ApiRequest {
-        method: "POST",
-        path_and_query: "/v1/people:batchUpdateContacts".into(),
-        body: Some(body.to_string()),
-        kind: RequestKind::Update,
-    }
+    request("POST", "/v1/people:batchUpdateContacts", Some(body), RequestKind::Update)
 }
 
 /// `people:batchDeleteContacts` for up to [`MAX_BATCH_DELETE`] resource names.
 pub fn batch_delete(resource_names: &[String]) -> ApiRequest {
     let body = serde_json::json!({ "resourceNames": resource_names });
-    ApiRequest {
-        method: "POST",
-        path_and_query: "/v1/people:batchDeleteContacts".into(),
-        body: Some(body.to_string()),
-        kind: RequestKind::Delete,
-    }
+    request("POST", "/v1/people:batchDeleteContacts", Some(body), RequestKind::Delete)
 }
 
 /// `people/{id}:deleteContact`: used to find out which items of a failed batch delete
 /// are already gone (404 means deleted).
 pub fn delete_contact(resource_name: &str) -> ApiRequest {
-    ApiRequest {
-        method: "DELETE",
-        path_and_query: format!("/v1/{}:deleteContact", path_of(resource_name, "people/")),
-        body: None,
-        kind: RequestKind::Delete,
-    }
+    request("DELETE", format!("/v1/{}:deleteContact", path_of(resource_name, "people/")), None, RequestKind::Delete)
 }
 
 /// Fields asked back from the photo calls: the new photo URL and update time.
@@ -203,26 +178,13 @@ pub const PHOTO_FIELDS: &str = "photos,metadata";
 /// `people/{id}:updateContactPhoto` with the image bytes (JPEG or PNG), base64.
 pub fn update_photo(resource_name: &str, photo_base64: &str) -> ApiRequest {
     let body = serde_json::json!({ "photoBytes": photo_base64, "personFields": PHOTO_FIELDS });
-    ApiRequest {
-        method: "PATCH",
-        path_and_query: format!("/v1/{}:updateContactPhoto", path_of(resource_name, "people/")),
-        body: Some(body.to_string()),
-        kind: RequestKind::Photo,
-    }
+    request("PATCH", format!("/v1/{}:updateContactPhoto", path_of(resource_name, "people/")), Some(body), RequestKind::Photo)
 }
 
 /// `people/{id}:deleteContactPhoto` (404 when the contact has no photo).
 pub fn delete_photo(resource_name: &str) -> ApiRequest {
-    ApiRequest {
-        method: "DELETE",
-        path_and_query: format!(
-            "/v1/{}:deleteContactPhoto?{}",
-            path_of(resource_name, "people/"),
-            form::encode_pairs([("personFields", PHOTO_FIELDS)])
-        ),
-        body: None,
-        kind: RequestKind::Photo,
-    }
+    let query = form::encode_pairs([("personFields", PHOTO_FIELDS)]);
+    request("DELETE", format!("/v1/{}:deleteContactPhoto?{query}", path_of(resource_name, "people/")), None, RequestKind::Photo)
 }
 
 /// The person in an `updateContactPhoto` / `deleteContactPhoto` answer (`{"person": …}`;
@@ -248,34 +210,19 @@ pub fn list_groups(page_token: Option<&str>) -> ApiRequest {
     if let Some(t) = page_token {
         pairs.push(("pageToken", t));
     }
-    ApiRequest {
-        method: "GET",
-        path_and_query: format!("/v1/contactGroups?{}", form::encode_pairs(pairs)),
-        body: None,
-        kind: RequestKind::Groups,
-    }
+    request("GET", format!("/v1/contactGroups?{}", form::encode_pairs(pairs)), None, RequestKind::Groups)
 }
 
 /// Creates a user contact group (names are unique: a duplicate answers 409).
 pub fn create_group(name: &str) -> ApiRequest {
     let body = serde_json::json!({ "contactGroup": { "name": name } });
-    ApiRequest {
-        method: "POST",
-        path_and_query: "/v1/contactGroups".into(),
-        body: Some(body.to_string()),
-        kind: RequestKind::Groups,
-    }
+    request("POST", "/v1/contactGroups", Some(body), RequestKind::Groups)
 }
 
 /// Adds and removes members of a group (each list at most [`MAX_MEMBERS_MODIFY`]).
 pub fn modify_group_members(group: &str, add: &[String], remove: &[String]) -> ApiRequest {
     let body = serde_json::json!({ "resourceNamesToAdd": add, "resourceNamesToRemove": remove });
-    ApiRequest {
-        method: "POST",
-        path_and_query: format!("/v1/{}/members:modify", path_of(group, "contactGroups/")),
-        body: Some(body.to_string()),
-        kind: RequestKind::Groups,
-    }
+    request("POST", format!("/v1/{}/members:modify", path_of(group, "contactGroups/")), Some(body), RequestKind::Groups)
 }
 
 /// Keeps a resource name usable as a path: it must start with the expected collection,
