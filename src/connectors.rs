@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::engine::journal::Journal;
 use crate::error::{ErrorCode, PluginError, PluginResult};
-use crate::host::Host;
+use crate::host::{Host, LogLevel};
 use crate::plugin_core::SETTINGS_KEY;
 use crate::providers::carddav::connector as carddav;
 use crate::providers::google::connector as google;
@@ -191,18 +191,35 @@ pub async fn sync<H: Host>(host: &H, spoke_id: &str, options: &RunOptions, cance
     }
 }
 
+/// Whether the spoke's first sync has happened: it left a stored state (links, cursors).
+/// A preview writes none, and forgetting the links removes it.
+pub async fn has_synced<H: Host>(host: &H, spoke_id: &str) -> PluginResult<bool> {
+    let key = SpokeKeys::for_spoke(spoke_id).state;
+    Ok(host.storage_get(std::slice::from_ref(&key)).await?.get(&key).is_some_and(|v| !v.is_null()))
+}
+
 /// Runs every spoke (or only `only`), in the settings' order. CardDAV spokes not set up
 /// yet (no password stored or no address book chosen) are left out of an all-spokes run;
-/// named alone they fail with NOT_CONNECTED.
+/// named alone they fail with NOT_CONNECTED. A first sync is the operator's to confirm
+/// (after a preview): runs nobody asked for (schedule, contact events, CRM opened) leave
+/// out every spoke that has not synced yet, and log why.
 pub async fn sync_all<H: Host>(host: &H, only: Option<&str>, options: &RunOptions, cancel: &Cell<bool>) -> PluginResult<Vec<RunReport>> {
     let s = settings(host).await?;
-    if let Some(id) = only {
-        find_spoke(&s, id, None)?;
-        return Ok(vec![sync(host, id, options, cancel).await?]);
-    }
+    let spokes = match only {
+        Some(id) => vec![find_spoke(&s, id, None)?],
+        None => s.spokes,
+    };
+    let automatic = !matches!(options.trigger.as_str(), "manual" | "undo");
     let mut reports = Vec::new();
-    for spoke in &s.spokes {
-        if spoke.kind == SpokeKind::Carddav && !carddav::is_set_up(host, spoke).await? {
+    for spoke in &spokes {
+        if only.is_none() && spoke.kind == SpokeKind::Carddav && !carddav::is_set_up(host, spoke).await? {
+            continue;
+        }
+        if automatic && !has_synced(host, &spoke.id).await? {
+            let mut fields = serde_json::Map::new();
+            fields.insert("spokeId".into(), Value::String(spoke.id.clone()));
+            fields.insert("trigger".into(), Value::String(options.trigger.clone()));
+            host.log(LogLevel::Info, "The first sync of this address book waits for the operator to preview and confirm it in the settings tab.", &fields);
             continue;
         }
         reports.push(sync(host, &spoke.id, options, cancel).await?);
@@ -256,6 +273,8 @@ pub async fn after_event<H: Host>(core: &crate::plugin_core::PluginCore<H>, canc
         Vec::new()
     };
     let options = RunOptions { trigger: trigger.into(), contact_ids, ..RunOptions::default() };
+    // Shown as running (`status().running`) like a run the page started.
+    let _running = core.running_guard();
     sync_all(host, None, &options, cancel).await
 }
 
@@ -273,6 +292,52 @@ mod tests {
         assert!(!debounce_due(None, 10_000.0));
         assert!(!debounce_due(Some(9_000.0), 10_000.0));
         assert!(debounce_due(Some(7_000.0), 10_000.0));
+    }
+
+    fn host_with_a_google_spoke() -> crate::host::MemoryHost {
+        let host = crate::host::MemoryHost::new();
+        let mut s = Settings::default();
+        s.spokes.push(SpokeSettings {
+            id: "g1".into(),
+            kind: SpokeKind::Google,
+            name: "Google".into(),
+            allow_create: true,
+            client_id: Some("client".into()),
+            endpoints: None,
+            server_url: None,
+            username: None,
+            address_book: None,
+        });
+        let mut put = serde_json::Map::new();
+        put.insert(SETTINGS_KEY.into(), serde_json::to_value(&s).unwrap());
+        pollster::block_on(host.storage_write(&put, &[])).unwrap();
+        host
+    }
+
+    #[test]
+    fn runs_nobody_asked_for_never_make_the_first_sync() {
+        let host = host_with_a_google_spoke();
+        for trigger in ["schedule", "event", "startup"] {
+            let options = RunOptions { trigger: trigger.into(), ..RunOptions::default() };
+            let reports = pollster::block_on(sync_all(&host, None, &options, &Cell::new(false))).unwrap();
+            assert!(reports.is_empty(), "{trigger}: {reports:?}");
+            let named = pollster::block_on(sync_all(&host, Some("g1"), &options, &Cell::new(false))).unwrap();
+            assert!(named.is_empty(), "{trigger}: {named:?}");
+        }
+        assert!(host.logs().iter().any(|l| l.message.contains("waits for the operator")));
+        // Sync now does start it (here it stops at the missing tokens).
+        let manual = pollster::block_on(sync_all(&host, None, &RunOptions::default(), &Cell::new(false)));
+        assert!(!matches!(&manual, Ok(r) if r.is_empty()), "{manual:?}");
+    }
+
+    #[test]
+    fn a_stored_state_means_the_first_sync_happened() {
+        let host = host_with_a_google_spoke();
+        assert!(!pollster::block_on(has_synced(&host, "g1")).unwrap());
+        let mut put = serde_json::Map::new();
+        put.insert(SpokeKeys::for_spoke("g1").state, Value::String("state".into()));
+        pollster::block_on(host.storage_write(&put, &[])).unwrap();
+        assert!(pollster::block_on(has_synced(&host, "g1")).unwrap());
     }
 
     #[test]
