@@ -345,6 +345,21 @@ for (const locale of LOCALES) {
       }
     });
 
+    test("a CardDAV spoke's problem reads in the summary in CardDAV's words, not Google's", async () => {
+      const sc = scenario("running", locale);
+      Object.assign(sc.status.spokes[0], { kind: "carddav", state: "error", problem: { code: "AUTH_DENIED", message: "refused", remedy: "raw remedy" } });
+      const { context, page, problems } = await openTab(browser, server.url, sc);
+      try {
+        const i = i18nFor(locale);
+        const text = await page.locator('#cs-summary .cs-error[data-code="AUTH_DENIED"]').innerText();
+        assert.ok(text.includes(i.t("carddav.error.AUTH_DENIED")), text);
+        assert.ok(!text.includes(i.t("error.AUTH_DENIED")), text);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    });
+
     test("errors name their specific remedy: reconnect, test-user list, next try at HH:MM, the guard's list", async () => {
       const sc = scenario("running", locale);
       const spoke = sc.status.spokes[0];

@@ -2,6 +2,7 @@
 // any problem as a sentence with its remedy and a button for it.
 import { el } from "./dom.js";
 import { renderError } from "./errors.js";
+import { cardDavI18n } from "./carddav.js";
 import { countsLines, runMillis, remoteName, sampleText, deletionSamples } from "./reports.js";
 
 export function renderSummary(ctx) {
@@ -49,7 +50,8 @@ function spokeSummary(ctx, spoke) {
   for (const e of last?.errors ?? []) if (!problems.some((p) => p.code === e.code)) problems.push(e);
   for (const problem of problems) {
     const guard = problem.code === "GUARD_TRIPPED" ? deletionSamples(last).map((s) => sampleText(ctx, s, spoke.id)) : undefined;
-    item.append(renderError(problem, i18n, { guardSamples: guard, onAction: (a) => ctx.remedy(a, spoke.id) }));
+    const wording = spoke.kind === "carddav" ? cardDavI18n(i18n) : i18n;
+    item.append(renderError(problem, wording, { guardSamples: guard, onAction: (a) => ctx.remedy(a, spoke.id) }));
   }
   return item;
 }
