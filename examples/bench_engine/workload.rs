@@ -148,6 +148,14 @@ pub struct Figures {
 /// Runs the first sync and an incremental one with 1% of each side changed.
 pub fn run(now: &dyn Fn() -> f64) -> Figures {
     let mut f = Figures::default();
+    let (mut world, cfg, json) = first_run(now, &mut f);
+    incremental(now, &mut world, &cfg, &json, &mut f);
+    f
+}
+
+/// The first sync: both sides listed in full, matched, merged, every write confirmed, the
+/// state saved. Returns the sides after it, the configuration and the saved state.
+pub fn first_run(now: &dyn Fn() -> f64, f: &mut Figures) -> (World, SyncConfig, String) {
     let mut world = World::generate();
     let cfg = SyncConfig { max_delete_share: 0.1, ..SyncConfig::default() };
 
@@ -185,7 +193,12 @@ pub fn run(now: &dyn Fn() -> f64) -> Figures {
     f.state_save_ms = now() - t2;
     f.state_bytes = json.len();
     drop(s);
+    (world, cfg, json)
+}
 
+/// The incremental run after [`run`]'s first run: 1% of each side changed, the state
+/// loaded from `json`, the changed records and their counterparts fed, plan.
+pub fn incremental(now: &dyn Fn() -> f64, world: &mut World, cfg: &SyncConfig, json: &str, f: &mut Figures) {
     // Incremental run: 1% of each side changed.
     let changed_crm: Vec<String> = world.crm.keys().step_by(100).cloned().collect();
     for id in &changed_crm {
@@ -204,10 +217,10 @@ pub fn run(now: &dyn Fn() -> f64) -> Figures {
         }
     }
     let t3 = now();
-    let state = SpokeState::from_json(&json).expect("state loads");
+    let state = SpokeState::from_json(json).expect("state loads");
     f.state_load_ms = now() - t3;
     let t4 = now();
-    let mut s = SyncSession::new(cfg, state).expect("config");
+    let mut s = SyncSession::new(cfg.clone(), state).expect("config");
     s.handle_crm_page(changed_crm.iter().filter_map(|id| world.crm.get(id).cloned()).collect(), Listing::Incremental);
     s.handle_crm_listing_done("crm-cursor-2", Listing::Incremental);
     s.handle_remote_page(changed_remote.iter().filter_map(|id| world.remote.get(id).cloned()).collect(), Listing::Incremental);
@@ -218,5 +231,4 @@ pub fn run(now: &dyn Fn() -> f64) -> Figures {
     let plan = s.plan().expect("incremental plan");
     f.incremental_plan_ms = now() - t4;
     f.incremental_writes = plan.writes.len();
-    f
 }

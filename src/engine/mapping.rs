@@ -320,6 +320,15 @@ fn item_to_crm_json(i: &Item) -> Json {
     }
 }
 
+/// The kind of an element from its JSON `type` (read like [`json_str`], without a copy
+/// for a string).
+fn kind_of(v: Option<&Json>) -> ValueKind {
+    match v {
+        Some(Json::String(s)) => ValueKind::parse(s),
+        other => ValueKind::parse(&json_str(other)),
+    }
+}
+
 fn json_str(v: Option<&Json>) -> String {
     match v {
         Some(Json::String(s)) => s.clone(),
@@ -403,7 +412,7 @@ impl Codec {
                     Some(Json::Array(a)) => a
                         .iter()
                         .filter_map(|e| match e {
-                            Json::Object(o) => Some((json_str(o.get("value")), ValueKind::parse(&json_str(o.get("type"))), matches!(o.get("primary"), Some(Json::Bool(true))))),
+                            Json::Object(o) => Some((json_str(o.get("value")), kind_of(o.get("type")), matches!(o.get("primary"), Some(Json::Bool(true))))),
                             Json::String(s) => Some((s.clone(), ValueKind::Other, false)),
                             _ => None,
                         })
@@ -424,7 +433,7 @@ impl Codec {
                                 postal_code: json_str(o.get("postalCode")),
                                 region: json_str(o.get("region")),
                                 country: json_str(o.get("country")),
-                                kind: ValueKind::parse(&json_str(o.get("type"))),
+                                kind: kind_of(o.get("type")),
                                 primary: matches!(o.get("primary"), Some(Json::Bool(true))),
                             }),
                             _ => None,

@@ -39,6 +39,22 @@ impl ValueKind {
     /// ```
     pub fn parse(label: &str) -> ValueKind {
         let t = label.trim();
+        if t.is_ascii() {
+            // The same table without lowercasing a copy (ASCII case-folding is all
+            // `to_lowercase` does to ASCII text).
+            let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
+            return if is(&["", "other"]) {
+                ValueKind::Other
+            } else if is(&["home", "private", "personal"]) {
+                ValueKind::Home
+            } else if is(&["work", "business", "office"]) {
+                ValueKind::Work
+            } else if is(&["mobile", "cell", "cellphone", "portable"]) {
+                ValueKind::Mobile
+            } else {
+                ValueKind::Custom(t.to_string())
+            };
+        }
         match t.to_lowercase().as_str() {
             "" | "other" => ValueKind::Other,
             "home" | "private" | "personal" => ValueKind::Home,

@@ -671,21 +671,22 @@ impl SyncSession {
         // Only the pairs this round can say something about: all of them after a full
         // listing, otherwise those with a record, a tombstone or a mark to look again.
         let everything = (self.crm_listing.full && self.crm_listing.complete) || (self.remote_listing.full && self.remote_listing.complete);
-        let touched: Vec<String> = if everything {
-            self.state.links.keys().cloned().collect()
+        // Borrowed, not copied: nothing below changes the state until the decisions are
+        // applied at the end.
+        let links: Vec<(&String, &Link)> = if everything {
+            self.state.links.iter().collect()
         } else {
-            let mut t: BTreeSet<String> = BTreeSet::new();
-            t.extend(self.crm.keys().filter(|id| self.state.links.contains_key(*id)).cloned());
-            t.extend(self.crm_listing.gone.iter().filter(|id| self.state.links.contains_key(*id)).cloned());
-            t.extend(self.remote.keys().chain(self.remote_listing.gone.iter()).filter_map(|r| self.state.crm_of(r).map(String::from)));
-            t.extend(moved.keys().filter_map(|r| self.state.crm_of(r).map(String::from)));
-            t.extend(self.state.dirty_crm.iter().filter(|id| self.state.links.contains_key(*id)).cloned());
-            t.extend(self.state.dirty_remote.iter().filter_map(|r| self.state.crm_of(r).map(String::from)));
-            t.into_iter().collect()
+            let mut t: BTreeSet<&str> = BTreeSet::new();
+            t.extend(self.crm.keys().map(String::as_str).filter(|id| self.state.links.contains_key(*id)));
+            t.extend(self.crm_listing.gone.iter().map(String::as_str).filter(|id| self.state.links.contains_key(*id)));
+            t.extend(self.remote.keys().chain(self.remote_listing.gone.iter()).filter_map(|r| self.state.crm_of(r)));
+            t.extend(moved.keys().filter_map(|r| self.state.crm_of(r)));
+            t.extend(self.state.dirty_crm.iter().map(String::as_str).filter(|id| self.state.links.contains_key(*id)));
+            t.extend(self.state.dirty_remote.iter().filter_map(|r| self.state.crm_of(r)));
+            t.into_iter().filter_map(|k| self.state.links.get_key_value(k)).collect()
         };
-        let links: Vec<(String, Link)> = touched.into_iter().filter_map(|k| self.state.links.get(&k).map(|v| (k, v.clone()))).collect();
         let mut linked_remote: BTreeSet<String> = BTreeSet::new();
-        for (crm_id, link) in &links {
+        for &(crm_id, link) in &links {
             let rid = remote_id_of(link);
             linked_remote.insert(rid.clone());
             if self.failed_crm.contains(crm_id) || self.failed_remote.contains(&rid) {
@@ -1020,7 +1021,8 @@ impl SyncSession {
         };
         let mut crm_fields = Map::new();
         let mut crm_lists: Option<(Vec<String>, Vec<String>)> = None;
-        let mut remote_new = r.clone();
+        // The remote record to write, copied only when something is written to it.
+        let mut remote_new: Option<RemoteRecord> = None;
         let mut remote_fields: Vec<String> = Vec::new();
         let mut crm_changed_fields: Vec<String> = Vec::new();
         let mut agreed: Vec<(String, String)> = Vec::new();
@@ -1073,7 +1075,7 @@ impl SyncSession {
                 crm_changed_fields.push(row.crm_field.clone());
             }
             if let Some(v) = &to_remote {
-                self.codec.write_remote(&mut remote_new.contact, &row.remote_field, v, &self.cfg.labels);
+                self.codec.write_remote(&mut remote_new.get_or_insert_with(|| r.clone()).contact, &row.remote_field, v, &self.cfg.labels);
                 remote_fields.push(row.remote_field.clone());
             }
             let current = link.base.get(&row.key);
@@ -1095,7 +1097,7 @@ impl SyncSession {
         }
         let stamp = self.cfg.capabilities.carries_crm_id && self.cfg.export && r.crm_id.as_deref() != Some(c.id.as_str());
         if stamp {
-            remote_new.crm_id = Some(c.id.clone());
+            remote_new.get_or_insert_with(|| r.clone()).crm_id = Some(c.id.clone());
         }
         let crm_write = !crm_fields.is_empty() || crm_lists.is_some();
         let remote_write = !remote_fields.is_empty() || stamp;
@@ -1122,7 +1124,7 @@ impl SyncSession {
             if summary.samples.len() < MAX_SAMPLES {
                 summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "update".into(), fields: remote_fields.clone() });
             }
-            ops.push((WriteOp::RemoteUpdate { remote_id: r.id.clone(), record: remote_new, fields: remote_fields }, OpContext::RemoteUpdate { crm_id: c.id.clone(), before: r.clone() }));
+            ops.push((WriteOp::RemoteUpdate { remote_id: r.id.clone(), record: remote_new.unwrap_or_else(|| r.clone()), fields: remote_fields }, OpContext::RemoteUpdate { crm_id: c.id.clone(), before: r.clone() }));
         }
         if !waiting.is_empty() {
             pending.insert(c.id.clone(), PendingBases { fields: waiting });
