@@ -809,30 +809,32 @@ impl SyncSession {
         }
 
         // Unlinked contacts: CRM id carried on the remote copy, pending creates, e-mail, phone.
-        let mut unlinked_crm: BTreeSet<String> =
-            self.crm.keys().filter(|id| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id) && !claimed_crm.contains(*id)).cloned().collect();
-        let mut unlinked_remote: BTreeSet<String> = self
+        // Ids borrowed from the records (no copy of 50,000 ids on a first run).
+        let mut unlinked_crm: BTreeSet<&str> =
+            self.crm.keys().filter(|id| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id) && !claimed_crm.contains(*id)).map(String::as_str).collect();
+        let mut unlinked_remote: BTreeSet<&str> = self
             .remote
             .keys()
             .filter(|id| !linked_remote.contains(*id) && !claimed_remote.contains(*id) && self.state.crm_of(id).is_none() && !self.state.retired_remote.contains(*id) && !self.failed_remote.contains(*id))
-            .cloned()
+            .map(String::as_str)
             .collect();
-        for rid in unlinked_remote.clone() {
-            let Some(r) = self.remote.get(&rid) else { continue };
+        let with_crm_id: Vec<&str> = unlinked_remote.iter().copied().filter(|rid| self.remote.get(*rid).is_some_and(|r| r.crm_id.as_ref().is_some_and(|c| !c.is_empty()))).collect();
+        for rid in with_crm_id {
+            let Some(r) = self.remote.get(rid) else { continue };
             let Some(cid) = r.crm_id.as_ref().filter(|c| !c.is_empty()) else { continue };
-            if unlinked_crm.contains(cid) {
-                unlinked_crm.remove(cid);
-                unlinked_remote.remove(&rid);
-                new_links.push((cid.clone(), rid.clone()));
+            if unlinked_crm.contains(cid.as_str()) {
+                unlinked_crm.remove(cid.as_str());
+                unlinked_remote.remove(rid);
+                new_links.push((cid.clone(), rid.to_string()));
                 summary.counts.linked_by_id += 1;
             } else if self.state.links.contains_key(cid) {
                 // A second copy of a linked contact (copied by hand, or an older copy):
                 // importing it would duplicate the contact.
-                unlinked_remote.remove(&rid);
+                unlinked_remote.remove(rid);
                 summary.ambiguities.push(super::report::AmbiguityRecord {
                     key: cid.clone(),
                     crm_ids: vec![cid.clone()],
-                    remote_ids: vec![rid.clone()],
+                    remote_ids: vec![rid.to_string()],
                     reason: "this address-book contact carries the CRM id of a contact already linked to another one; it was not imported".into(),
                 });
                 summary.counts.ambiguous += 1;
@@ -849,32 +851,32 @@ impl SyncSession {
             .collect();
         if !intents.is_empty() {
             for cid in unlinked_crm.clone() {
-                let Some(c) = self.crm.get(&cid) else { continue };
+                let Some(c) = self.crm.get(cid) else { continue };
                 let fp = self.fingerprint(c);
-                if let Some((rid, _)) = intents.iter().find(|(rid, f)| *f == fp && unlinked_remote.contains(rid)) {
-                    unlinked_crm.remove(&cid);
-                    unlinked_remote.remove(rid);
-                    new_links.push((cid.clone(), rid.clone()));
+                if let Some((rid, _)) = intents.iter().find(|(rid, f)| *f == fp && unlinked_remote.contains(rid.as_str())) {
+                    unlinked_crm.remove(cid);
+                    unlinked_remote.remove(rid.as_str());
+                    new_links.push((cid.to_string(), rid.clone()));
                     summary.counts.linked_by_id += 1;
                 }
             }
         }
         for (cid, rid) in self.state.released.clone() {
             if let Some(c) = self.crm.get(&cid) {
-                if unlinked_crm.contains(&cid) && self.passes_filter(c) && (self.remote.contains_key(&rid) || !self.remote_gone(&rid)) {
-                    unlinked_crm.remove(&cid);
-                    unlinked_remote.remove(&rid);
+                if unlinked_crm.contains(cid.as_str()) && self.passes_filter(c) && (self.remote.contains_key(&rid) || !self.remote_gone(&rid)) {
+                    unlinked_crm.remove(cid.as_str());
+                    unlinked_remote.remove(rid.as_str());
                     new_links.push((cid.clone(), rid.clone()));
                 }
             }
         }
         let released_crm: BTreeSet<String> = self.state.released.keys().cloned().collect();
-        let candidates_crm: Vec<Candidate> = unlinked_crm.iter().filter(|id| !released_crm.contains(*id)).filter_map(|id| self.crm.get(id)).map(|c| self.candidate_crm(c)).collect();
-        let candidates_remote: Vec<Candidate> = unlinked_remote.iter().filter_map(|id| self.remote.get(id)).map(|r| self.candidate_remote(r)).collect();
+        let candidates_crm: Vec<Candidate> = unlinked_crm.iter().filter(|id| !released_crm.contains(**id)).filter_map(|id| self.crm.get(*id)).map(|c| self.candidate_crm(c)).collect();
+        let candidates_remote: Vec<Candidate> = unlinked_remote.iter().filter_map(|id| self.remote.get(*id)).map(|r| self.candidate_remote(r)).collect();
         let m = match_unlinked(&candidates_crm, &candidates_remote);
         for (cid, rid, how) in &m.pairs {
-            unlinked_crm.remove(cid);
-            unlinked_remote.remove(rid);
+            unlinked_crm.remove(cid.as_str());
+            unlinked_remote.remove(rid.as_str());
             new_links.push((cid.clone(), rid.clone()));
             match how {
                 LinkedBy::Email => summary.counts.linked_by_email += 1,
@@ -894,7 +896,7 @@ impl SyncSession {
         }
 
         // Creates.
-        for cid in &unlinked_crm {
+        for &cid in &unlinked_crm {
             let Some(c) = self.crm.get(cid) else { continue };
             if m.ambiguous_crm.contains(cid) || self.state.retired_crm.contains(cid) || released_crm.contains(cid) {
                 continue;
@@ -907,25 +909,25 @@ impl SyncSession {
                 continue;
             }
             let (rec, base) = self.remote_from_crm(c);
-            deferred.push(Deferred::Intent(PendingCreate::Remote { crm_id: cid.clone() }));
+            deferred.push(Deferred::Intent(PendingCreate::Remote { crm_id: cid.to_string() }));
             summary.counts.remote.created += 1;
             if summary.samples.len() < MAX_SAMPLES {
                 summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "create".into(), fields: vec![] });
             }
-            ops.push((WriteOp::RemoteCreate { crm_id: cid.clone(), record: rec }, OpContext::RemoteCreate { crm_id: cid.clone(), crm_version: c.version, base, replaces: None }));
+            ops.push((WriteOp::RemoteCreate { crm_id: cid.to_string(), record: rec }, OpContext::RemoteCreate { crm_id: cid.to_string(), crm_version: c.version, base, replaces: None }));
         }
-        for rid in &unlinked_remote {
+        for &rid in &unlinked_remote {
             let Some(r) = self.remote.get(rid) else { continue };
             if m.ambiguous_remote.contains(rid) || !self.cfg.import {
                 continue;
             }
             let (n, base) = self.crm_from_remote(r);
-            deferred.push(Deferred::Intent(PendingCreate::Crm { remote_id: rid.clone(), fingerprint: self.fingerprint_new(&n) }));
+            deferred.push(Deferred::Intent(PendingCreate::Crm { remote_id: rid.to_string(), fingerprint: self.fingerprint_new(&n) }));
             summary.counts.crm.created += 1;
             if summary.samples.len() < MAX_SAMPLES {
                 summary.samples.push(ChangeSample { contact_name: display_name_remote(r), side: Side::Crm, action: "create".into(), fields: vec![] });
             }
-            ops.push((WriteOp::CrmCreate { remote_id: rid.clone(), contact: n }, OpContext::CrmCreate { remote_id: rid.clone(), remote_etag: r.etag.clone(), base, replaces: None }));
+            ops.push((WriteOp::CrmCreate { remote_id: rid.to_string(), contact: n }, OpContext::CrmCreate { remote_id: rid.to_string(), remote_etag: r.etag.clone(), base, replaces: None }));
         }
 
         super::guard::delete_share(deletes, linked, self.cfg.max_delete_share).map_err(|mut e| {
