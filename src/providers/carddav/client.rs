@@ -158,7 +158,9 @@ impl<F: Fetch> CardDavClient<F> {
                         "Nothing to do: the next run continues.",
                     ))
                 }
-                500..=599 => {
+                // 501 Not Implemented is an answer, not an outage: a server without
+                // sync-collection says so, and the caller falls back.
+                500 | 502..=599 => {
                     return Err(CardDavError::network(format!(
                         "the CardDAV server failed with status {} on {method} {target}",
                         response.status
