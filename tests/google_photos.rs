@@ -174,15 +174,21 @@ fn photo_requests(emu: &Emu) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn photos_flow_both_ways_then_a_quiet_run_costs_nothing() {
+/// Gina in Google and Carl in the CRM, each with a photo, on a connected host.
+fn gina_and_carl(photos: bool, gina: &[u8], carl: &[u8]) -> (Emu, RealHost) {
     let emu = emulator();
     emu.seed(vec![google_support::person("Gina", "Photo", "gina@example.org", None)]);
-    let gina = jpeg(1, 300);
-    set_google_photo(&emu, "gina@example.org", &gina);
-    let host = connected(&emu, true);
-    let carl = png(7);
-    block_on(host.crm_create(&crm_contact("Carl", "carl@example.org", Some(data_url(&carl, "image/png"))))).unwrap();
+    set_google_photo(&emu, "gina@example.org", gina);
+    let host = connected(&emu, photos);
+    let mime = if carl.starts_with(b"\x89PNG") { "image/png" } else { "image/jpeg" };
+    block_on(host.crm_create(&crm_contact("Carl", "carl@example.org", Some(data_url(carl, mime))))).unwrap();
+    (emu, host)
+}
+
+#[test]
+fn photos_flow_both_ways_then_a_quiet_run_costs_nothing() {
+    let (gina, carl) = (jpeg(1, 300), png(7));
+    let (emu, host) = gina_and_carl(true, &gina, &carl);
 
     let first = sync(&host);
     assert_eq!(first.outcome, "ok", "{first:?}");
@@ -229,11 +235,7 @@ fn photos_flow_both_ways_then_a_quiet_run_costs_nothing() {
 
 #[test]
 fn clearing_a_photo_clears_it_on_the_other_side() {
-    let emu = emulator();
-    emu.seed(vec![google_support::person("Gina", "Photo", "gina@example.org", None)]);
-    set_google_photo(&emu, "gina@example.org", &jpeg(3, 100));
-    let host = connected(&emu, true);
-    block_on(host.crm_create(&crm_contact("Carl", "carl@example.org", Some(data_url(&png(4), "image/png"))))).unwrap();
+    let (emu, host) = gina_and_carl(true, &jpeg(3, 100), &png(4));
     sync(&host);
     assert!(google_photo_url(&emu, "carl@example.org").is_some());
     assert!(crm_by_email(&host, "gina@example.org").fields["photo"].is_string());
@@ -342,11 +344,7 @@ fn refused_images_are_reported_per_contact_once_and_the_run_goes_on() {
 
 #[test]
 fn with_the_switch_off_not_a_single_photo_request() {
-    let emu = emulator();
-    emu.seed(vec![google_support::person("Gina", "Photo", "gina@example.org", None)]);
-    set_google_photo(&emu, "gina@example.org", &jpeg(5, 100));
-    let host = connected(&emu, false);
-    block_on(host.crm_create(&crm_contact("Carl", "carl@example.org", Some(data_url(&png(1), "image/png"))))).unwrap();
+    let (emu, host) = gina_and_carl(false, &jpeg(5, 100), &png(1));
     emu.clear_log();
     let report = sync(&host);
     assert_eq!(report.outcome, "ok");
