@@ -241,7 +241,7 @@ pub fn sync_config<P: Provider>(
     cfg.filter.valid_mobile_only = settings.filter_valid_mobile_only;
     cfg.filter.on_leave = via_json(&settings.filter_on_leave)?;
     cfg.deletion = via_json(&settings.deletion_policy)?;
-    cfg.fields = via_json(&settings.mapping_fields)?;
+    cfg.fields = settings.mapping_fields.clone();
     cfg.labels = via_json(&settings.mapping_labels)?;
     Ok(cfg)
 }

@@ -15,50 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// Which way a field flows between the CRM (hub) and an address book (spoke).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub enum Direction {
-    /// Both ways.
-    Both,
-    /// CRM → address book only.
-    ToRemote,
-    /// Address book → CRM only.
-    ToCrm,
-    /// Not synced.
-    None,
-}
-
-/// Which side wins when both changed the same field since the last run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub enum Priority {
-    /// The later change wins.
-    Newest,
-    /// The CRM wins.
-    Crm,
-    /// The address book wins.
-    Remote,
-}
-
-/// One row of the field mapping table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FieldMappingRow {
-    /// CRM field id (from `crm.fieldSchema()`).
-    pub crm_field: String,
-    /// Canonical address-book field, e.g. `name.given`, `emails`, `organization.name`.
-    pub remote_field: String,
-    /// Which way it flows.
-    pub direction: Direction,
-    /// Who wins a conflict.
-    pub priority: Priority,
-    /// A non-empty value fills an empty one even against the priority.
-    pub fill_empty: bool,
-}
+// The field-mapping types are the engine's (one definition for the settings, their schema
+// and the sync engine).
+pub use crate::engine::mapping::{Direction, FieldMappingRow, Priority};
 
 /// Whether a label row names a CRM list or a tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,43 +2,50 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `Direction` in `host-api.d.ts`: which way a mapped field flows.
+// `Direction`, `Priority` and `FieldMappingRow` are also the settings' types
+// (`crate::settings` re-exports them): one definition, its doc comments are the settings
+// schema's descriptions (`plugin.schema.json`).
+
+/// Which way a field flows between the CRM (hub) and an address book (spoke).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Direction {
-    /// Both ways, three-way merged.
+    /// Both ways.
     Both,
-    /// CRM → remote only.
+    /// CRM → address book only.
     ToRemote,
-    /// Remote → CRM only.
+    /// Address book → CRM only.
     ToCrm,
     /// Not synced.
     None,
 }
 
-/// `Priority`: who wins when both sides changed a field differently.
+/// Which side wins when both changed the same field since the last run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Priority {
-    /// The side whose record was updated last (each side's own clock).
+    /// The later change wins.
     Newest,
-    /// The CRM.
+    /// The CRM wins.
     Crm,
-    /// The remote.
+    /// The address book wins.
     Remote,
 }
 
-/// `FieldMappingRow`: one CRM field ↔ one canonical field.
+/// One row of the field mapping table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FieldMappingRow {
     /// CRM field id (from `crm.fieldSchema()`).
     pub crm_field: String,
-    /// Canonical field id, e.g. `"name.given"`, `"emails"`, `"organization.name"`.
+    /// Canonical address-book field, e.g. `name.given`, `emails`, `organization.name`.
     pub remote_field: String,
     /// Which way it flows.
     pub direction: Direction,
-    /// Conflict rule.
+    /// Who wins a conflict.
     pub priority: Priority,
     /// A non-empty value fills an empty one even against the priority.
     pub fill_empty: bool,
