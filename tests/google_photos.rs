@@ -465,8 +465,7 @@ fn photo_writes_are_paced_to_their_own_quota_without_429s() {
     for i in 0..N {
         set_crm_photo(&host, &format!("p{i}@example.org"), json!(data_url(&jpeg(i as u8, 64), "image/jpeg")));
     }
-    let mut settings = contact_sync::settings::Settings::default();
-    settings.sync_photos = true;
+    let settings = contact_sync::settings::Settings { sync_photos: true, ..Default::default() };
     emu.clear_log();
     emu.admin("POST", "/quota/reset", Value::Null);
     let mut client = GoogleSpoke::new(&host, emu.auth("g1"), Quota::default().with_window(WINDOW_MS as f64));
@@ -498,8 +497,7 @@ fn the_pass_waits_while_another_run_holds_the_spoke_and_releases_its_lease() {
     block_on(host.crm_create(&crm_contact("Ann", "ann@example.org", None))).unwrap();
     sync(&host);
     set_crm_photo(&host, "ann@example.org", json!(data_url(&jpeg(1, 50), "image/jpeg")));
-    let mut settings = contact_sync::settings::Settings::default();
-    settings.sync_photos = true;
+    let settings = contact_sync::settings::Settings { sync_photos: true, ..Default::default() };
     let lease_key = "spoke.g1.lease".to_string();
     let live = json!({"runId": "run-other", "expiresAt": (host.now_ms() as u64) + 60_000});
     let mut put = Map::new();
