@@ -215,8 +215,12 @@ fn photos_flow_both_ways_then_a_quiet_run_costs_nothing() {
     let quiet = sync(&host);
     assert_eq!(photo_requests(&emu), Vec::<String>::new());
     assert_eq!((quiet.counts.crm.updated, quiet.counts.remote.updated), (0, 0), "{quiet:?}");
+    emu.clear_log();
     let quieter = sync(&host);
     assert_eq!((quieter.counts.crm.updated, quieter.counts.remote.updated), (0, 0), "{quieter:?}");
+    // With photos on, a run with nothing changed still costs one request (the delta).
+    let api = emu.log().iter().filter(|l| l["path"].as_str().unwrap_or("").starts_with("/v1/")).count();
+    assert_eq!((api, photo_requests(&emu).len()), (1, 0));
 
     // A new photo in Google reaches the CRM; a new one in the CRM reaches Google.
     let gina2 = jpeg(50, 500);
