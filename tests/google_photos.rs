@@ -520,3 +520,27 @@ fn the_pass_waits_while_another_run_holds_the_spoke_and_releases_its_lease() {
     assert_eq!(out.uploaded, 1, "{out:?}");
     assert!(!block_on(host.storage_get(std::slice::from_ref(&lease_key))).unwrap().contains_key(&lease_key));
 }
+
+#[test]
+fn a_photo_host_the_shim_refuses_is_reported_once_not_retried_every_run() {
+    let emu = emulator();
+    emu.seed(vec![google_support::person("Gina", "Photo", "gina@example.org", None)]);
+    set_google_photo(&emu, "gina@example.org", &jpeg(5, 100));
+    let host = connected(&emu, true);
+    let refused = std::rc::Rc::new(Cell::new(0));
+    let count = refused.clone();
+    host.inner.set_fetch(move |r| {
+        if r.url.contains("/__photos/") {
+            count.set(count.get() + 1);
+            return Err(PluginError::new(ErrorCode::NotAllowedHost, "http://127.0.0.1 is not in the allowlist"));
+        }
+        fetch(r)
+    });
+    let report = sync(&host);
+    assert_eq!(report.outcome, "ok", "{report:?}");
+    assert_eq!(report.errors.iter().map(|e| e.code).collect::<Vec<_>>(), vec![ErrorCode::NotAllowedHost], "{:?}", report.errors);
+    assert!(report.errors[0].message.contains("Gina Photo") && !report.errors[0].remedy.is_empty());
+    let again = sync(&host);
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    assert_eq!(refused.get(), 1, "not retried while Google's photo stays the same");
+}

@@ -277,7 +277,7 @@ impl PhotoOutcome {
         report.counts.conflicts += self.conflicts.len() as u32;
         report.conflicts.extend(self.conflicts.iter().cloned());
         journal.conflicts.extend(self.conflicts);
-        let retried = self.errors.iter().any(|e| e.code != ErrorCode::BadInput);
+        let retried = self.errors.iter().any(|e| !matches!(e.code, ErrorCode::BadInput | ErrorCode::NotAllowedHost));
         report.errors.extend(self.errors);
         report.notices.extend(self.notices);
         report.more |= self.more;
@@ -619,7 +619,21 @@ async fn apply<H: Host>(
         }
         PhotoAction::Download => {
             out.requests += 1;
-            match download(host, t.google_url).await.map_err(|e| (Failure::Transient, e))? {
+            let downloaded = match download(host, t.google_url).await {
+                // The shim refuses the photo's host: retrying cannot help until it changes.
+                Err(e) if e.code == ErrorCode::NotAllowedHost.as_str() => {
+                    out.errors.push(ReportError {
+                        code: ErrorCode::NotAllowedHost,
+                        message: format!("The photo of {} was not synced: Google serves it from a host the plugin may not contact ({}).", t.who, e.message),
+                        remedy: "Nothing to do for this contact; tell the plugin's publisher which host Google uses for photos so it can be allowed.".into(),
+                        retry_at: None,
+                    });
+                    let crm = t.agreed.map(|a| a.crm.clone()).unwrap_or_else(|| t.crm_hash.to_string());
+                    return Ok(Some((crm, t.google_url.to_string())));
+                }
+                other => other.map_err(|e| (Failure::Transient, e))?,
+            };
+            match downloaded {
                 Ok((bytes, mime)) => match write_crm(host, t.contact, t.field, Value::String(data_url(&bytes, mime))).await? {
                     Some(written) => {
                         out.downloaded += 1;
