@@ -61,6 +61,32 @@ fn common_french_forms_take_the_fast_path() {
 }
 
 #[test]
+fn url_without_a_trailing_slash_or_the_space_before_it() {
+    // Found by the 100,000-case soak: "🌀 /" gave "🌀 ", which normalized again to "🌀".
+    for (s, n) in [("🌀 /", "🌀"), ("a/ /", "a"), ("HTTPS://Example.FR/ ", "https://example.fr"), ("a:// /", "a://")] {
+        assert_eq!(normalize::url(s), n, "{s}");
+        assert_eq!(normalize::url(n), n, "{n}");
+    }
+}
+
+#[test]
+fn base_hashes_keep_their_stored_form() {
+    // Stored states hold these strings: the encoding must never change.
+    use contact_sync::engine::state::{base36, base36_eq, hash36, hash53};
+    assert_eq!(hash36(""), "1fl38ktp1yd");
+    assert_eq!(hash36("a"), "ap6mcnqjkc");
+    assert_eq!(hash36("+33612345678"), "gi81b6ty56");
+    assert_eq!(base36(0), "0");
+    assert_eq!(base36(u64::MAX), "3w5e11264sgsf");
+    for s in ["", "a", "+33612345678", "Élodie"] {
+        let h = hash53(s);
+        assert!(base36_eq(h, &hash36(s)));
+        assert!(!base36_eq(h, &format!("{}0", hash36(s))));
+        assert!(!base36_eq(h, ""));
+    }
+}
+
+#[test]
 fn unparseable_phone_keeps_a_stable_form() {
     let fr = PhoneNormalizer::new("FR");
     let once = fr.phone("ask the front desk");

@@ -10,7 +10,7 @@
 use super::mapping::{Direction, Item, Priority, Shape, Value};
 use super::normalize;
 use super::report::Side;
-use super::state::hash36;
+use super::state::{base36, base36_eq, hash36, hash53};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What to do with one field of one pair.
@@ -101,12 +101,63 @@ pub fn merge_field(rules: &FieldRules, crm: &Value, remote: &Value, base: Option
     }
 }
 
+/// A value's base encoding before it is written out as text: comparisons on the hot path
+/// need no allocation. Equal encodings ⇔ equal [`encode_base`] strings (base 36 is a
+/// bijection on the 53-bit hashes, which never encode to "" nor contain the `:` every
+/// list encoding has).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Enc {
+    /// "" (an empty value).
+    Empty,
+    /// A single value's hash.
+    Hash(u64),
+    /// A list's encoding (a list met a single value).
+    Text(String),
+}
+
+impl Enc {
+    fn of(shape: Shape, v: &Value) -> Enc {
+        let hash = |n: &str| if n.is_empty() { Enc::Empty } else { Enc::Hash(hash53(n)) };
+        match v {
+            Value::Text(t) if shape == Shape::Text => hash(&normalize::text_ref(t)),
+            Value::Items(_) => match encode_base(shape, v) {
+                e if e.is_empty() => Enc::Empty,
+                e => Enc::Text(e),
+            },
+            other => hash(&super::mapping::norm_of(shape, other)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Enc::Empty
+    }
+
+    /// Whether a stored base holds this encoding.
+    fn is(&self, base: &str) -> bool {
+        match self {
+            Enc::Empty => base.is_empty(),
+            Enc::Hash(h) => base36_eq(*h, base),
+            Enc::Text(t) => t == base,
+        }
+    }
+
+    fn into_base(self) -> String {
+        match self {
+            Enc::Empty => String::new(),
+            Enc::Hash(h) => base36(h),
+            Enc::Text(t) => t,
+        }
+    }
+}
+
 fn merge_single(rules: &FieldRules, crm: &Value, remote: &Value, base: Option<&str>) -> FieldOutcome {
-    let ch = encode_base(rules.shape, crm);
-    let rh = encode_base(rules.shape, remote);
-    let mut out = FieldOutcome { to_crm: None, to_remote: None, base: base.unwrap_or_default().to_string(), conflict: None, dropped: 0 };
-    let crm_changed = base.is_none_or(|b| b != ch);
-    let remote_changed = base.is_none_or(|b| b != rh);
+    let ch = Enc::of(rules.shape, crm);
+    let rh = Enc::of(rules.shape, remote);
+    let crm_changed = base.is_none_or(|b| !ch.is(b));
+    let remote_changed = base.is_none_or(|b| !rh.is(b));
+    // The base is written out once, at the end.
+    let mut new_base: Option<Enc> = None;
+    let mut out = FieldOutcome { to_crm: None, to_remote: None, base: String::new(), conflict: None, dropped: 0 };
     match rules.direction {
         Direction::None => {}
         Direction::ToRemote => {
@@ -114,7 +165,7 @@ fn merge_single(rules: &FieldRules, crm: &Value, remote: &Value, base: Option<&s
                 if ch != rh && !(ch.is_empty() && base.is_none()) {
                     out.to_remote = Some(crm.clone());
                 }
-                out.base = ch;
+                new_base = Some(ch);
             }
         }
         Direction::ToCrm => {
@@ -122,12 +173,12 @@ fn merge_single(rules: &FieldRules, crm: &Value, remote: &Value, base: Option<&s
                 if ch != rh && !(rh.is_empty() && base.is_none()) {
                     out.to_crm = Some(remote.clone());
                 }
-                out.base = rh;
+                new_base = Some(rh);
             }
         }
         Direction::Both => {
             if ch == rh {
-                out.base = ch;
+                out.base = ch.into_base();
                 return out;
             }
             let winner = match (crm_changed, remote_changed) {
@@ -149,15 +200,19 @@ fn merge_single(rules: &FieldRules, crm: &Value, remote: &Value, base: Option<&s
             match winner {
                 Side::Crm => {
                     out.to_remote = Some(crm.clone());
-                    out.base = ch;
+                    new_base = Some(ch);
                 }
                 Side::Remote => {
                     out.to_crm = Some(remote.clone());
-                    out.base = rh;
+                    new_base = Some(rh);
                 }
             }
         }
     }
+    out.base = match new_base {
+        Some(e) => e.into_base(),
+        None => base.unwrap_or_default().to_string(),
+    };
     out
 }
 

@@ -65,9 +65,16 @@ pub fn url(s: &str) -> String {
         None => (String::new(), t.clone()),
     };
     let mut out = head + &rest;
-    // Every trailing slash, not one: `//` must normalize like `/` (idempotence).
-    while out.ends_with('/') && !out.ends_with("://") {
-        out.pop();
+    // Every trailing slash, not one: `//` must normalize like `/` (idempotence); and the
+    // white space a dropped slash uncovers (`"x /"`), which `text` would trim next time.
+    loop {
+        let kept = out.trim_end().len();
+        out.truncate(kept);
+        if out.ends_with('/') && !out.ends_with("://") {
+            out.pop();
+        } else {
+            break;
+        }
     }
     out
 }

@@ -1027,7 +1027,7 @@ impl SyncSession {
         let mut remote_new: Option<RemoteRecord> = None;
         let mut remote_fields: Vec<String> = Vec::new();
         let mut crm_changed_fields: Vec<String> = Vec::new();
-        let mut agreed: Vec<(String, String)> = Vec::new();
+        let mut agreed: Vec<(String, String)> = Vec::with_capacity(self.rows.len());
         let mut waiting: BTreeMap<String, (String, bool, bool)> = BTreeMap::new();
         for row in &self.rows {
             let cv = self.read_crm_row(c, row);
@@ -1167,13 +1167,16 @@ impl SyncSession {
             Deferred::Agree(c, fields, crm_version, remote_etag, writes_follow) => {
                 if let Some(l) = st.link_mut(&c) {
                     if l.fresh {
-                        l.base.clear();
-                    }
-                    for (k, v) in fields {
-                        if v.is_empty() {
-                            l.base.remove(&k);
-                        } else {
-                            l.base.insert(k, v);
+                        // A first merge: the whole base at once (one entry per mapping row,
+                        // row keys are unique), built in bulk rather than entry by entry.
+                        l.base = fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+                    } else {
+                        for (k, v) in fields {
+                            if v.is_empty() {
+                                l.base.remove(&k);
+                            } else {
+                                l.base.insert(k, v);
+                            }
                         }
                     }
                     l.fresh = false;

@@ -232,21 +232,45 @@ fn migrate_v1(raw: &serde_json::Value) -> Result<SpokeState, EngineError> {
 /// A stable 53-bit hash (FNV-1a 64, masked) in base 36: equal on every platform and
 /// every Rust version, unlike `std`'s hasher.
 pub fn hash36(s: &str) -> String {
+    base36(hash53(s))
+}
+
+/// The 53-bit hash [`hash36`] writes (FNV-1a 64, masked).
+pub fn hash53(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.as_bytes() {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    let mut n = h & ((1u64 << 53) - 1);
-    let mut out = Vec::with_capacity(11);
+    h & ((1u64 << 53) - 1)
+}
+
+/// Base-36 digits of `n`, most significant first, into a stack buffer (at most 13
+/// digits for a u64): the filled tail of the buffer.
+fn base36_digits(mut n: u64, buf: &mut [u8; 13]) -> &[u8] {
+    let mut i = buf.len();
     loop {
         let d = (n % 36) as u8;
-        out.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = if d < 10 { b'0' + d } else { b'a' + d - 10 };
+        }
         n /= 36;
-        if n == 0 {
+        if n == 0 || i == 0 {
             break;
         }
     }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
+    buf.get(i..).unwrap_or_default()
+}
+
+/// `n` in base 36 (lowercase digits).
+pub fn base36(n: u64) -> String {
+    let mut buf = [0u8; 13];
+    String::from_utf8(base36_digits(n, &mut buf).to_vec()).unwrap_or_default()
+}
+
+/// Whether `s` is `n` in base 36, without allocating.
+pub fn base36_eq(n: u64, s: &str) -> bool {
+    let mut buf = [0u8; 13];
+    base36_digits(n, &mut buf) == s.as_bytes()
 }
