@@ -377,8 +377,9 @@ impl Codec {
         }
     }
 
-    fn text_items(&self, shape: Shape, list: Vec<(String, ValueKind, bool)>) -> Vec<Item> {
-        let mut out: Vec<Item> = Vec::with_capacity(list.len());
+    fn text_items(&self, shape: Shape, list: impl IntoIterator<Item = (String, ValueKind, bool)>) -> Vec<Item> {
+        let list = list.into_iter();
+        let mut out: Vec<Item> = Vec::with_capacity(list.size_hint().0);
         for (value, kind, primary) in list {
             let key = match shape {
                 Shape::Phones => self.phones.phone(&value),
@@ -415,19 +416,16 @@ impl Codec {
         match shape {
             Shape::Bool => Value::Bool(matches!(raw, Some(Json::Bool(true)))),
             Shape::Emails | Shape::Phones => {
-                let list: Vec<(String, ValueKind, bool)> = match raw {
-                    Some(Json::Array(a)) => a
-                        .iter()
-                        .filter_map(|e| match e {
-                            Json::Object(o) => Some((json_str(o.get("value")), kind_of(o.get("type")), matches!(o.get("primary"), Some(Json::Bool(true))))),
-                            Json::String(s) => Some((s.clone(), ValueKind::Other, false)),
-                            _ => None,
-                        })
-                        .collect(),
-                    Some(Json::String(s)) => vec![(s.clone(), ValueKind::Other, false)],
-                    _ => Vec::new(),
+                let element = |e: &Json| match e {
+                    Json::Object(o) => Some((json_str(o.get("value")), kind_of(o.get("type")), matches!(o.get("primary"), Some(Json::Bool(true))))),
+                    Json::String(s) => Some((s.clone(), ValueKind::Other, false)),
+                    _ => None,
                 };
-                Value::Items(self.text_items(shape, list))
+                Value::Items(match raw {
+                    Some(Json::Array(a)) => self.text_items(shape, a.iter().filter_map(element)),
+                    Some(Json::String(s)) => self.text_items(shape, [(s.clone(), ValueKind::Other, false)]),
+                    _ => Vec::new(),
+                })
             }
             Shape::Addresses => {
                 let list: Vec<Address> = match raw {
@@ -493,8 +491,8 @@ impl Codec {
             "photo" => t(&c.photo),
             "owner" => t(&c.owner),
             "doNotContact" => Value::Bool(c.do_not_contact),
-            "emails" => Value::Items(self.text_items(Shape::Emails, c.emails.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)).collect())),
-            "phones" => Value::Items(self.text_items(Shape::Phones, c.phones.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)).collect())),
+            "emails" => Value::Items(self.text_items(Shape::Emails, c.emails.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)))),
+            "phones" => Value::Items(self.text_items(Shape::Phones, c.phones.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)))),
             "addresses" => Value::Items(Self::address_items(&c.addresses)),
             "labels" => {
                 let mapped: Vec<(String, ValueKind, bool)> =
