@@ -88,18 +88,15 @@ fn a_first_sync_with_overlaps_links_by_email_creates_the_rest_and_a_second_run_i
     let linked_by_email: u32 = first.summaries.iter().map(|s| s.counts.linked_by_email).sum();
     assert_eq!(linked_by_email, 1);
 
-    // Nothing changed: the next run writes nothing and asks the server once.
-    let before = p.client().request_count();
-    let second = run(&host, &mut p, &config(), &mut state);
-    assert_eq!(second.writes(), [0; 6], "{:?}", second.summaries);
-    // The echo of our own writes may need one more quiet run; after that, one request.
-    let third = run(&host, &mut p, &config(), &mut state);
-    assert_eq!(third.writes(), [0; 6]);
-    let before_third_end = p.client().request_count();
-    let fourth = run(&host, &mut p, &config(), &mut state);
-    assert_eq!(fourth.writes(), [0; 6]);
-    assert_eq!(p.client().request_count() - before_third_end, 1, "one sync-collection REPORT");
-    assert!(before > 0);
+    // Nothing changed: the next run writes nothing and asks the server once, although the
+    // CRM lists the contacts we created and the server the cards we wrote (the echoes of
+    // our own writes are known by their version and etag, not fetched again).
+    for _ in 0..2 {
+        let before = p.client().request_count();
+        let quiet = run(&host, &mut p, &config(), &mut state);
+        assert_eq!(quiet.writes(), [0; 6], "{:?}", quiet.summaries);
+        assert_eq!(p.client().request_count() - before, 1, "one sync-collection REPORT");
+    }
 }
 
 #[test]

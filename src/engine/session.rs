@@ -384,6 +384,24 @@ impl SyncSession {
         self.remote_listing.gone.contains(id) || (self.remote_listing.full && self.remote_listing.complete && !self.remote.contains_key(id))
     }
 
+    /// A listed CRM contact exactly as last agreed (same version, e.g. the echo of our own
+    /// write): on an incremental run it says nothing, and its counterpart need not be read.
+    fn echo_crm(&self, id: &str) -> bool {
+        match (self.crm.get(id), self.state.links.get(id)) {
+            (Some(c), Some(link)) => !link.fresh && c.version == link.crm_version && !self.state.dirty_crm.contains(id),
+            _ => false,
+        }
+    }
+
+    /// A listed remote record exactly as last agreed (same etag) and carrying the CRM id
+    /// where the side holds one (else the pair still owes it): see [`Self::echo_crm`].
+    fn echo_remote(&self, id: &str) -> bool {
+        let Some(crm_id) = self.state.crm_of(id) else { return false };
+        let (Some(r), Some(link)) = (self.remote.get(id), self.state.links.get(crm_id)) else { return false };
+        let stamped = !(self.cfg.capabilities.carries_crm_id && self.cfg.export) || r.crm_id.as_deref() == Some(crm_id);
+        !link.fresh && stamped && !r.etag.is_empty() && r.etag == link.remote_etag && !self.state.dirty_remote.contains(id)
+    }
+
     /// The records to fetch before planning: the other side of every changed linked pair,
     /// the pairs marked to be looked at again, and the CRM contacts named by unlinked
     /// remote copies.
@@ -397,10 +415,11 @@ impl SyncSession {
         let any_full = self.crm_listing.full || self.remote_listing.full;
         let mut around: BTreeSet<&str> = BTreeSet::new();
         if !any_full {
-            around.extend(self.crm.keys().map(String::as_str));
+            around.extend(self.crm.keys().map(String::as_str).filter(|id| !self.echo_crm(id)));
             around.extend(self.crm_listing.gone.iter().map(String::as_str));
             around.extend(self.state.dirty_crm.iter().map(String::as_str));
-            for r in self.remote.keys().chain(self.remote_listing.gone.iter()).chain(self.state.dirty_remote.iter()) {
+            let remote_news = self.remote.keys().filter(|r| !self.echo_remote(r));
+            for r in remote_news.chain(self.remote_listing.gone.iter()).chain(self.state.dirty_remote.iter()) {
                 if let Some(c) = self.state.crm_of(r) {
                     around.insert(c);
                 }
@@ -677,9 +696,10 @@ impl SyncSession {
             self.state.links.iter().collect()
         } else {
             let mut t: BTreeSet<&str> = BTreeSet::new();
-            t.extend(self.crm.keys().map(String::as_str).filter(|id| self.state.links.contains_key(*id)));
+            t.extend(self.crm.keys().map(String::as_str).filter(|id| self.state.links.contains_key(*id) && !self.echo_crm(id)));
             t.extend(self.crm_listing.gone.iter().map(String::as_str).filter(|id| self.state.links.contains_key(*id)));
-            t.extend(self.remote.keys().chain(self.remote_listing.gone.iter()).filter_map(|r| self.state.crm_of(r)));
+            let remote_news = self.remote.keys().filter(|r| !self.echo_remote(r));
+            t.extend(remote_news.chain(self.remote_listing.gone.iter()).filter_map(|r| self.state.crm_of(r)));
             t.extend(moved.keys().filter_map(|r| self.state.crm_of(r)));
             t.extend(self.state.dirty_crm.iter().map(String::as_str).filter(|id| self.state.links.contains_key(*id)));
             t.extend(self.state.dirty_remote.iter().filter_map(|r| self.state.crm_of(r)));
