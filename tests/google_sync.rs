@@ -9,6 +9,7 @@ mod google_support;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
+use contact_sync::connectors;
 use contact_sync::crm::NewCrmContact;
 use contact_sync::engine::normalize;
 use contact_sync::host::Host;
@@ -407,12 +408,12 @@ fn a_crm_change_event_runs_a_debounced_sync_that_reaches_google() {
     let c = block_on(core.host().crm_create(&crm_person("Eve", "Event", "eve@example.org", None))).unwrap();
     block_on(core.handle_event(&json!({"type": "contact.created", "contactId": c.id}))).unwrap();
     let started = core.host().now_ms();
-    let reports = block_on(connector::after_event(&core, &Cell::new(false))).unwrap();
-    assert!(core.host().now_ms() - started >= connector::DEBOUNCE_MS);
+    let reports = block_on(connectors::after_event(&core, &Cell::new(false))).unwrap();
+    assert!(core.host().now_ms() - started >= connectors::DEBOUNCE_MS);
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0].trigger, "event");
     assert_eq!(reports[0].counts.remote.created, 1);
     assert!(emu.contacts().iter().any(|p| p["emailAddresses"][0]["value"] == "eve@example.org"));
     // Nothing pending any more: a second call does nothing.
-    assert!(block_on(connector::after_event(&core, &Cell::new(false))).unwrap().is_empty());
+    assert!(block_on(connectors::after_event(&core, &Cell::new(false))).unwrap().is_empty());
 }

@@ -92,29 +92,8 @@ pub async fn preview<H: Host>(host: &H, spoke_id: &str) -> PluginResult<RunRepor
     sync(host, spoke_id, &options, &Cell::new(false)).await
 }
 
-/// `SpokeStatus` parts of a Google spoke (the parts every kind shares).
-pub type GoogleStatus = crate::connectors::RunStatus;
-
 /// The status of a spoke: connected when tokens are held.
-pub async fn status<H: Host>(host: &H, spoke: &SpokeSettings) -> PluginResult<GoogleStatus> {
+pub async fn status<H: Host>(host: &H, spoke: &SpokeSettings) -> PluginResult<crate::connectors::RunStatus> {
     let connected = auth_of(spoke).is_connected(host).await?;
     crate::connectors::run_status(host, &spoke.id, connected).await
-}
-
-/// The debounced run after host events, for every spoke (see
-/// [`crate::connectors::after_event`]).
-pub use crate::connectors::after_event;
-/// Debounce of host events, shared by every spoke kind.
-pub use crate::connectors::{debounce_due, DEBOUNCE_MS};
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_burst_of_events_waits_for_quiet() {
-        assert!(!debounce_due(None, 10_000.0));
-        assert!(!debounce_due(Some(9_000.0), 10_000.0));
-        assert!(debounce_due(Some(7_000.0), 10_000.0));
-    }
 }
