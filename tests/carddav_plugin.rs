@@ -9,9 +9,8 @@ mod carddav_support;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
-use carddav_support::{radicale_or_skip, Radicale, UreqFetch, PASSWORD, USER};
+use carddav_support::{card, crm_contact, radicale_or_skip, Radicale, UreqFetch, PASSWORD, USER};
 use contact_sync::connectors;
-use contact_sync::crm::NewCrmContact;
 use contact_sync::error::{ErrorCode, PluginError};
 use contact_sync::host::{Host, HttpResponse, MemoryHost};
 use contact_sync::plugin_core::{PluginCore, SpokeState};
@@ -19,7 +18,7 @@ use contact_sync::providers::carddav::{password_secret_name, vcard, Fetch, HttpR
 use contact_sync::runner::RunOptions;
 use contact_sync::settings::Settings;
 use pollster::block_on;
-use serde_json::{json, Map};
+use serde_json::json;
 
 const SECRET: &str = "carddav.dav.password";
 
@@ -50,18 +49,6 @@ fn save_spoke(core: &PluginCore<MemoryHost>, server_url: &str, book: Option<&str
     }
     v["spokes"] = json!([spoke]);
     block_on(core.save_settings(&v)).unwrap();
-}
-
-fn card(uid: &str, given: &str, family: &str, email: &str) -> String {
-    format!("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{given} {family}\r\nN:{family};{given};;;\r\nEMAIL;TYPE=INTERNET:{email}\r\nEND:VCARD\r\n")
-}
-
-fn crm_contact(first: &str, last: &str, email: &str) -> NewCrmContact {
-    let mut fields = Map::new();
-    fields.insert("firstName".into(), json!(first));
-    fields.insert("lastName".into(), json!(last));
-    fields.insert("emails".into(), json!([{ "value": email, "type": "work", "primary": true }]));
-    NewCrmContact { fields, ..NewCrmContact::default() }
 }
 
 fn families_on_server(server: &Radicale, book: &str) -> Vec<String> {

@@ -8,28 +8,14 @@ mod carddav_support;
 use std::cell::RefCell;
 
 use carddav_support::driver::run;
-use carddav_support::{radicale_or_skip, Radicale, UreqFetch, PASSWORD, USER};
-use contact_sync::crm::{CrmPatch, NewCrmContact};
+use carddav_support::{card, crm_contact, radicale_or_skip, Radicale, UreqFetch, PASSWORD, USER};
+use contact_sync::crm::CrmPatch;
 use contact_sync::engine::state::SpokeState;
 use contact_sync::engine::{DeletionPolicy, SyncConfig};
 use contact_sync::host::{Host, MemoryHost};
 use contact_sync::providers::carddav::{vcard, CardDavError, CardDavProvider, Fetch, HttpRequest, HttpResponse};
 use pollster::block_on;
 use serde_json::{json, Map, Value};
-
-fn card(uid: &str, given: &str, family: &str, email: &str) -> String {
-    format!(
-        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{given} {family}\r\nN:{family};{given};;;\r\nEMAIL;TYPE=INTERNET:{email}\r\nEND:VCARD\r\n"
-    )
-}
-
-fn crm_contact(first: &str, last: &str, email: &str) -> NewCrmContact {
-    let mut fields = Map::new();
-    fields.insert("firstName".into(), json!(first));
-    fields.insert("lastName".into(), json!(last));
-    fields.insert("emails".into(), json!([{ "value": email, "type": "work", "primary": true }]));
-    NewCrmContact { fields, ..NewCrmContact::default() }
-}
 
 fn config() -> SyncConfig {
     SyncConfig {

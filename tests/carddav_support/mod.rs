@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 pub mod driver;
 
+use contact_sync::crm::NewCrmContact;
 use contact_sync::providers::carddav::{CardDavError, Fetch, HttpRequest, HttpResponse};
 
 /// The Radicale installed by scripts/setup.sh from requirements-test.txt.
@@ -411,4 +412,18 @@ fn serve(mut stream: TcpStream, upstream: &str, fetch: &UreqFetch, rules: &Proxy
         stream.write_all(response.body.as_bytes())?;
         stream.flush()?;
     }
+}
+
+/// A plain vCard 3.0 with a name and one e-mail.
+pub fn card(uid: &str, given: &str, family: &str, email: &str) -> String {
+    format!("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{given} {family}\r\nN:{family};{given};;;\r\nEMAIL;TYPE=INTERNET:{email}\r\nEND:VCARD\r\n")
+}
+
+/// A CRM contact with a name and one primary work e-mail.
+pub fn crm_contact(first: &str, last: &str, email: &str) -> NewCrmContact {
+    let mut fields = serde_json::Map::new();
+    fields.insert("firstName".into(), serde_json::json!(first));
+    fields.insert("lastName".into(), serde_json::json!(last));
+    fields.insert("emails".into(), serde_json::json!([{ "value": email, "type": "work", "primary": true }]));
+    NewCrmContact { fields, ..NewCrmContact::default() }
 }
