@@ -45,7 +45,8 @@ export function vcard({ uid, first, last, email, phone, org, title }) {
   return `${lines.join("\r\n")}\r\n`;
 }
 
-async function freePort() {
+/** A free loopback port (taken, then released: nothing listens on it afterwards). */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

@@ -10,10 +10,9 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { startHarness, openHost, DEVSERVER_BIN } from "./harness.mjs";
 import { createI18n } from "../../www/plugin/settings/i18n.js";
-import { startRadicale, vcard, RADICALE_BIN } from "../../scripts/radicale-dev.mjs";
+import { startRadicale, vcard, freePort, RADICALE_BIN } from "../../scripts/radicale-dev.mjs";
 import { ROOT } from "./settings.support.mjs";
 
 const WASM = `${ROOT}www/plugin/pkg/contact_sync_bg.wasm`;
@@ -52,18 +51,6 @@ function cardValue(text, property) {
 
 function unfold(text) {
   return String(text).replace(/\r?\n[ \t]/g, "");
-}
-
-/** A loopback port nothing listens on (taken, then released). */
-function closedPort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const crmEmails = (contact) => (contact.fields.emails ?? []).map((e) => String(e.value).toLowerCase());
@@ -183,7 +170,7 @@ for (const lang of ["en", "fr"]) {
       assert.equal(await page.locator(card("password")).inputValue(), "", "the password is not drawn again");
 
       // A server that does not answer: the CardDAV wording of NETWORK, with its remedy.
-      const closed = `http://127.0.0.1:${await closedPort()}`;
+      const closed = `http://127.0.0.1:${await freePort()}`;
       await page.locator(card("server")).fill(closed);
       await page.locator(card("server")).press("Tab");
       await page.waitForFunction(async ([id, url]) => (await window.referenceHost.plugin.getSettings()).spokes.find((s) => s.id === id)?.serverUrl === url, [SPOKE, closed], { timeout: LONG, polling: 100 });
