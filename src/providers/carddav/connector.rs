@@ -16,14 +16,14 @@
 //! # Ok(()) }
 //! ```
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
 use serde::Serialize;
 
 use super::client::CardDavClient;
 use super::error::{CardDavError, CardDavErrorCode};
 use super::http::{Fetch, HttpRequest, HttpResponse};
-use super::provider::{from_host, password_secret_name};
+use super::provider::{from_host, password_secret_name, HostFetch};
 use super::url;
 use crate::connectors::{self, find_spoke, plugin_error, RunStatus};
 use crate::error::{ErrorCode, PluginError, PluginResult};
@@ -86,27 +86,16 @@ pub fn account(spoke: &SpokeSettings) -> Option<String> {
     Some(format!("{} @ {host}", a.username))
 }
 
-/// The host's fetch kept to one origin. A request elsewhere (a redirect to another
-/// server) is refused before it leaves; the host's own coded error (NOT_ALLOWED_HOST,
-/// NETWORK from the shim) is kept so the caller can report it as it was.
+/// The host's fetch kept to one origin: a request elsewhere (a redirect to another
+/// server) is refused with NOT_ALLOWED_HOST before it leaves.
 struct SameOriginFetch<'h, H: Host> {
-    host: &'h H,
+    inner: HostFetch<'h, H>,
     origin: String,
-    /// The first failure, as the host or the origin check coded it.
-    first_failure: RefCell<Option<PluginError>>,
 }
 
 impl<'h, H: Host> SameOriginFetch<'h, H> {
     fn new(host: &'h H, origin: &str) -> Self {
-        SameOriginFetch { host, origin: origin.to_string(), first_failure: RefCell::new(None) }
-    }
-
-    /// The error to report for `e`: the refusal or the host's coded error behind it.
-    fn explain(&self, e: CardDavError) -> PluginError {
-        match self.first_failure.borrow_mut().take() {
-            Some(first) if e.code == CardDavErrorCode::Network => first,
-            _ => carddav_error(e),
-        }
+        SameOriginFetch { inner: HostFetch(host), origin: origin.to_string() }
     }
 }
 
@@ -115,35 +104,13 @@ impl<H: Host> Fetch for SameOriginFetch<'_, H> {
         let target = origin_of(&request.url);
         if target.as_deref() != Some(self.origin.as_str()) {
             let elsewhere = target.unwrap_or_else(|| "an unusable address".into());
-            let refusal = PluginError::new(
-                ErrorCode::NotAllowedHost,
+            return Err(CardDavError::new(
+                CardDavErrorCode::NotAllowedHost,
                 format!("The CardDAV server at {} sent us to {elsewhere}, another server.", self.origin),
-            )
-            .with_remedy(format!("Enter the address the server points to ({elsewhere}) as the server URL, then connect again."))
-            .with_retryable(false);
-            self.first_failure.borrow_mut().get_or_insert(refusal);
-            let mut e = CardDavError::network(format!("refused to follow {} to {elsewhere}", self.origin));
-            e.retryable = false;
-            return Err(e);
+                format!("Enter the address the server points to ({elsewhere}) as the server URL, then connect again."),
+            ));
         }
-        // The host's own coded error (the shim's NOT_ALLOWED_HOST, NETWORK) is kept.
-        let req = crate::host::HttpRequest {
-            method: request.method,
-            url: request.url,
-            headers: request.headers.into_iter().collect(),
-            body: if request.body.is_empty() { None } else { Some(request.body) },
-            response_encoding: None,
-        };
-        match self.host.fetch(&req).await {
-            Ok(r) => Ok(HttpResponse { status: r.status, headers: r.headers.into_iter().collect(), body: r.body }),
-            Err(e) => {
-                let mut err = CardDavError::network(format!("{} ({})", e.message, e.code.as_str()));
-                err.remedy = e.remedy.clone();
-                err.retryable = e.retryable;
-                self.first_failure.borrow_mut().get_or_insert(e);
-                Err(err)
-            }
-        }
+        self.inner.fetch(request).await
     }
 }
 
@@ -176,7 +143,7 @@ pub async fn connect<H: Host>(host: &H, spoke_id: &str, password: &str) -> Plugi
     };
     let fetch = SameOriginFetch::new(host, &account.origin);
     let client = CardDavClient::new(&fetch, &account.username, &password);
-    let discovery = client.discover(&account.server_url).await.map_err(|e| fetch.explain(e))?;
+    let discovery = client.discover(&account.server_url).await.map_err(carddav_error)?;
     host.secret_set(&password_secret_name(spoke_id), &password).await?;
     Ok(discovery
         .address_books
@@ -218,7 +185,7 @@ pub async fn test_connection<H: Host>(host: &H, spoke_id: &str) -> PluginResult<
     let password = stored_password(host, spoke_id).await?.ok_or_else(|| not_connected(spoke_id))?;
     let fetch = SameOriginFetch::new(host, &account.origin);
     let client = CardDavClient::new(&fetch, &account.username, &password);
-    client.address_book(&book).await.map(|_| ()).map_err(|e| fetch.explain(e))
+    client.address_book(&book).await.map(|_| ()).map_err(carddav_error)
 }
 
 /// Forgets the password; the settings and links stay (connecting again resumes).
