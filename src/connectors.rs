@@ -23,7 +23,7 @@ use crate::host::{Host, LogLevel};
 use crate::plugin_core::SETTINGS_KEY;
 use crate::providers::carddav::connector as carddav;
 use crate::providers::google::connector as google;
-use crate::providers::{Provider, ProviderError};
+use crate::providers::Provider;
 use crate::runner::{self, RunOptions, RunReport, SpokeKeys, SpokeRun};
 use crate::settings::{Settings, SpokeKind, SpokeSettings};
 
@@ -59,19 +59,6 @@ pub fn find_spoke(settings: &Settings, spoke_id: &str, kind: Option<SpokeKind>) 
         }
         _ => Ok(spoke),
     }
-}
-
-/// A provider's error as the plugin's (unknown codes read as INTERNAL).
-pub fn plugin_error(e: ProviderError) -> PluginError {
-    let code = ErrorCode::parse(e.code).unwrap_or(ErrorCode::Internal);
-    let mut out = PluginError::new(code, e.message).with_retryable(e.retryable);
-    if !e.remedy.is_empty() {
-        out = out.with_remedy(e.remedy);
-    }
-    if let Some(ms) = e.retry_after_ms {
-        out = out.with_retry_after_ms(ms);
-    }
-    out
 }
 
 /// One run (or a preview with `options.dry_run`) of `spoke` over `provider`, recorded in
@@ -338,14 +325,5 @@ mod tests {
         put.insert(SpokeKeys::for_spoke("g1").state, Value::String("state".into()));
         pollster::block_on(host.storage_write(&put, &[])).unwrap();
         assert!(pollster::block_on(has_synced(&host, "g1")).unwrap());
-    }
-
-    #[test]
-    fn provider_errors_keep_code_remedy_and_retry() {
-        let e = plugin_error(ProviderError::new("AUTH_DENIED", "refused", "Check the password.").retryable());
-        assert_eq!(e.code, ErrorCode::AuthDenied);
-        assert_eq!(e.remedy, "Check the password.");
-        assert!(e.retryable);
-        assert_eq!(plugin_error(ProviderError::new("WHAT", "x", "")).code, ErrorCode::Internal);
     }
 }

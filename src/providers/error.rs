@@ -58,3 +58,35 @@ impl fmt::Display for ProviderError {
 }
 
 impl std::error::Error for ProviderError {}
+
+/// The contract's error for a provider's (unknown codes read as INTERNAL; an empty remedy
+/// takes the code's default one).
+impl From<ProviderError> for crate::error::PluginError {
+    fn from(e: ProviderError) -> Self {
+        use crate::error::{ErrorCode, PluginError};
+        let code = ErrorCode::parse(e.code).unwrap_or(ErrorCode::Internal);
+        let mut out = PluginError::new(code, e.message).with_retryable(e.retryable);
+        if !e.remedy.is_empty() {
+            out = out.with_remedy(e.remedy);
+        }
+        if let Some(ms) = e.retry_after_ms {
+            out = out.with_retry_after_ms(ms);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ErrorCode, PluginError};
+
+    #[test]
+    fn provider_errors_keep_code_remedy_and_retry() {
+        let e = PluginError::from(ProviderError::new("AUTH_DENIED", "refused", "Check the password.").retryable());
+        assert_eq!(e.code, ErrorCode::AuthDenied);
+        assert_eq!(e.remedy, "Check the password.");
+        assert!(e.retryable);
+        assert_eq!(PluginError::from(ProviderError::new("WHAT", "x", "")).code, ErrorCode::Internal);
+    }
+}

@@ -25,7 +25,7 @@ use super::error::{CardDavError, CardDavErrorCode};
 use super::http::{Fetch, HttpRequest, HttpResponse};
 use super::provider::{from_host, password_secret_name, HostFetch};
 use super::url;
-use crate::connectors::{self, find_spoke, plugin_error, RunStatus};
+use crate::connectors::{self, find_spoke, RunStatus};
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::Host;
 use crate::runner::{RunOptions, RunReport};
@@ -116,8 +116,7 @@ impl<H: Host> Fetch for SameOriginFetch<'_, H> {
 
 /// A CardDAV error as the plugin's.
 pub fn carddav_error(e: CardDavError) -> PluginError {
-    let code = ErrorCode::parse(e.code.as_str()).unwrap_or(ErrorCode::Internal);
-    PluginError::new(code, e.message).with_remedy(e.remedy).with_retryable(e.retryable)
+    crate::providers::ProviderError::from(e).into()
 }
 
 /// The stored password, or None.
@@ -201,7 +200,7 @@ pub async fn sync<H: Host>(host: &H, spoke_id: &str, options: &RunOptions, cance
     let spoke = find_spoke(&s, spoke_id, Some(SpokeKind::Carddav))?;
     let account = account_of(&spoke)?;
     let book = chosen_book(&spoke, &account)?;
-    let mut provider = from_host(host, spoke_id, &account.username, &book).await.map_err(plugin_error)?;
+    let mut provider = from_host(host, spoke_id, &account.username, &book).await.map_err(PluginError::from)?;
     connectors::run_with(host, &s, &spoke, &mut provider, options, cancel).await
 }
 
@@ -211,7 +210,7 @@ pub async fn undo_last_run<H: Host>(host: &H, spoke_id: &str) -> PluginResult<Ru
     let spoke = find_spoke(&s, spoke_id, Some(SpokeKind::Carddav))?;
     let account = account_of(&spoke)?;
     let book = chosen_book(&spoke, &account)?;
-    let mut provider = from_host(host, spoke_id, &account.username, &book).await.map_err(plugin_error)?;
+    let mut provider = from_host(host, spoke_id, &account.username, &book).await.map_err(PluginError::from)?;
     connectors::undo_with(host, &mut provider, spoke_id).await
 }
 

@@ -12,19 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::{Host, HttpRequest};
-use crate::providers::error::ProviderError;
 use crate::providers::google::oauth::{self, PendingAuthorization};
 use crate::providers::google::protocol::SCOPE_CONTACTS;
-
-/// Converts a provider error to the contract's error.
-pub fn plugin_error(e: ProviderError) -> PluginError {
-    let code = ErrorCode::parse(e.code).unwrap_or(ErrorCode::Internal);
-    let mut out = PluginError::new(code, e.message).with_remedy(e.remedy).with_retryable(e.retryable);
-    if let Some(ms) = e.retry_after_ms {
-        out = out.with_retry_after_ms(ms);
-    }
-    out
-}
 
 /// Google's endpoints, or an emulator's (development only, through `devAllowedHosts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,14 +122,14 @@ impl GoogleAuth {
         }
         let verifier = host.random_bytes(32)?;
         let state = host.random_bytes(16)?;
-        let pending = PendingAuthorization::new(&verifier, &state, redirect_uri).map_err(plugin_error)?;
+        let pending = PendingAuthorization::new(&verifier, &state, redirect_uri).map_err(PluginError::from)?;
         let url = pending.authorization_url(&self.endpoints.auth, &self.client_id);
         let final_url = host.open_auth_window(&url, redirect_uri).await?;
-        let code = pending.parse_callback(&final_url).map_err(plugin_error)?;
+        let code = pending.parse_callback(&final_url).map_err(PluginError::from)?;
         let secret = host.secret_get(&self.secrets.client_secret).await?;
         let body = oauth::code_exchange_body(&pending, &code, &self.client_id, secret.as_deref());
         let response = host.fetch(&self.token_request(body)).await?;
-        let tokens = oauth::parse_token_response(response.status, &response.body).map_err(plugin_error)?;
+        let tokens = oauth::parse_token_response(response.status, &response.body).map_err(PluginError::from)?;
         match &tokens.refresh_token {
             Some(refresh) => host.secret_set(&self.secrets.refresh_token, refresh).await?,
             None => {
@@ -214,9 +203,9 @@ impl GoogleAuth {
                 // The grant is dead: forget it, so that no later call retries it.
                 host.secret_delete(&self.secrets.refresh_token).await?;
                 host.secret_delete(&self.secrets.access_token).await?;
-                Err(plugin_error(e))
+                Err(PluginError::from(e))
             }
-            Err(e) => Err(plugin_error(e)),
+            Err(e) => Err(PluginError::from(e)),
         }
     }
 

@@ -12,7 +12,7 @@
 
 use std::cell::Cell;
 
-use crate::error::PluginResult;
+use crate::error::{PluginError, PluginResult};
 use crate::host::Host;
 use crate::providers::google::auth::{GoogleAuth, GoogleEndpoints};
 use crate::providers::google::client::GoogleSpoke;
@@ -53,7 +53,7 @@ pub async fn test_connection<H: Host>(host: &H, spoke_id: &str) -> PluginResult<
     let mut client = GoogleSpoke::new(host, auth_of(&spoke), Quota::default());
     let mut request = p::list_connections(&ListMode::Full, None);
     request.path_and_query = request.path_and_query.replace("pageSize=1000", "pageSize=1").replace("&requestSyncToken=true", "");
-    client.send(&request).await.map(|_| ()).map_err(|(_, e)| crate::providers::google::auth::plugin_error(e))
+    client.send(&request).await.map(|_| ()).map_err(|(_, e)| PluginError::from(e))
 }
 
 /// Revokes and forgets the tokens. Links stay (a reconnect of the same account resumes).
