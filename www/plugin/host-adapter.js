@@ -72,7 +72,7 @@ async function globalFetch(request, allowlist) {
   }
   if (response.url) {
     try {
-      await (allowlist.admit ?? allowlist.check)(response.url);
+      await allowlist.admit(response.url);
     } catch (error) {
       const from = new URL(request.url).origin;
       const to = new URL(response.url).origin;
@@ -163,8 +163,8 @@ export function adaptHost(hostApi, { allowlist, timers }) {
     },
     async fetch(request) {
       validateRequest(request);
-      // The manifest's origins, and saved CardDAV servers (https://) when the allowlist knows them.
-      await (allowlist.admit ?? allowlist.check)(request.url);
+      // The manifest's origins, and saved CardDAV servers (https://).
+      await allowlist.admit(request.url);
       return hostApi.http && typeof hostApi.http.fetch === "function"
         ? proxyFetch(hostApi, request)
         : globalFetch(request, allowlist);
