@@ -290,13 +290,7 @@ impl<H: Host> PluginCore<H> {
         let settings = self.get_settings().await.ok()?;
         let spoke = settings.spokes.iter().find(|s| s.id == spoke_id)?;
         let mut client = GoogleSpoke::new(&self.host, connector::auth_of(spoke), Quota::default());
-        let request = protocol::ApiRequest {
-            method: "GET",
-            path_and_query: "/v1/people/me?personFields=emailAddresses".into(),
-            body: None,
-            kind: protocol::RequestKind::Read,
-        };
-        let response = client.send(&request).await.ok()?;
+        let response = client.send(&protocol::own_profile()).await.ok()?;
         let person: Value = serde_json::from_str(&response.body).ok()?;
         let emails = person.get("emailAddresses")?.as_array()?;
         let primary = emails

@@ -17,7 +17,6 @@ use crate::host::Host;
 use crate::providers::google::auth::{GoogleAuth, GoogleEndpoints};
 use crate::providers::google::client::GoogleSpoke;
 use crate::providers::google::pacing::Quota;
-use crate::providers::google::protocol::ListMode;
 use crate::providers::google::protocol as p;
 use crate::runner::{RunOptions, RunReport};
 use crate::settings::{Settings, SpokeKind, SpokeSettings};
@@ -51,9 +50,7 @@ pub async fn test_connection<H: Host>(host: &H, spoke_id: &str) -> PluginResult<
     let s = settings(host).await?;
     let spoke = google_spoke(&s, spoke_id)?;
     let mut client = GoogleSpoke::new(host, auth_of(&spoke), Quota::default());
-    let mut request = p::list_connections(&ListMode::Full, None);
-    request.path_and_query = request.path_and_query.replace("pageSize=1000", "pageSize=1").replace("&requestSyncToken=true", "");
-    client.send(&request).await.map(|_| ()).map_err(|(_, e)| PluginError::from(e))
+    client.send(&p::probe_connections()).await.map(|_| ()).map_err(|(_, e)| PluginError::from(e))
 }
 
 /// Revokes and forgets the tokens. Links stay (a reconnect of the same account resumes).

@@ -122,6 +122,18 @@ pub fn list_connections(mode: &ListMode, page_token: Option<&str>) -> ApiRequest
     request("GET", format!("/v1/people/me/connections?{}", form::encode_pairs(pairs)), None, kind)
 }
 
+/// One contact of `people/me/connections` and no sync token: the cheapest authenticated
+/// request, to test a connection.
+pub fn probe_connections() -> ApiRequest {
+    let pairs = [("personFields", PERSON_FIELDS), ("pageSize", "1")];
+    request("GET", format!("/v1/people/me/connections?{}", form::encode_pairs(pairs)), None, RequestKind::ListFull)
+}
+
+/// The connected account's own e-mail addresses (`people/me`).
+pub fn own_profile() -> ApiRequest {
+    request("GET", "/v1/people/me?personFields=emailAddresses", None, RequestKind::Read)
+}
+
 /// `people:batchGet` for up to [`MAX_BATCH_GET`] resource names (the caller splits).
 pub fn batch_get(resource_names: &[String]) -> ApiRequest {
     let mut pairs: Vec<(&str, &str)> = vec![("personFields", PERSON_FIELDS)];
