@@ -225,12 +225,8 @@ impl<H: Host> PluginCore<H> {
     /// The status of one configured spoke (what `connect` and `testConnection` resolve).
     pub async fn spoke_status(&self, spoke_id: &str) -> PluginResult<SpokeStatus> {
         let settings = self.get_settings().await?;
-        let spoke = settings
-            .spokes
-            .iter()
-            .find(|s| s.id == spoke_id)
-            .ok_or_else(|| PluginError::bad_input(format!("No spoke with id {spoke_id}.")))?;
-        Ok(self.status_of(&settings, spoke).await)
+        let spoke = connectors::find_spoke(&settings, spoke_id, None)?;
+        Ok(self.status_of(&settings, &spoke).await)
     }
 
     /// Remembers when a spoke was connected and as which account (when known): a run
@@ -322,7 +318,7 @@ impl<H: Host> PluginCore<H> {
             problem: None,
             linked: 0,
         };
-        let google = match connectors::status(&self.host, spoke).await {
+        let mut shared = match connectors::status(&self.host, spoke).await {
             Ok(g) => g,
             Err(e) => {
                 out.state = SpokeState::Error;
@@ -333,24 +329,23 @@ impl<H: Host> PluginCore<H> {
         let key = account_key(&spoke.id);
         let connection = self.host.storage_get(std::slice::from_ref(&key)).await.ok().and_then(|mut got| got.remove(&key));
         let connected_at = connection.as_ref().and_then(|c| c.get("connectedAtMs")).and_then(Value::as_f64);
-        let mut google = google;
         // An auth failure of a run older than the latest connection is resolved.
-        let run_before_connection = google.last_run.as_ref().is_some_and(|run| {
+        let run_before_connection = shared.last_run.as_ref().is_some_and(|run| {
             let finished = chrono::DateTime::parse_from_rfc3339(&run.finished_at).ok().map(|t| t.timestamp_millis() as f64);
             matches!((finished, connected_at), (Some(f), Some(c)) if f <= c)
         });
-        if run_before_connection && google.connected {
-            google.problem = None;
+        if run_before_connection && shared.connected {
+            shared.problem = None;
         }
-        out.linked = google.linked;
-        out.last_success_at = google.last_success_at;
-        out.state = match (&google.problem, google.connected) {
+        out.linked = shared.linked;
+        out.last_success_at = shared.last_success_at;
+        out.state = match (&shared.problem, shared.connected) {
             (Some(_), _) => SpokeState::Error,
             (None, true) => SpokeState::Connected,
             (None, false) => SpokeState::Disconnected,
         };
-        out.problem = google.problem.map(|(code, message, remedy)| Problem { code, message, remedy });
-        if let Some(run) = &google.last_run {
+        out.problem = shared.problem.map(|(code, message, remedy)| Problem { code, message, remedy });
+        if let Some(run) = &shared.last_run {
             out.last_run = serde_json::to_value(run).ok();
             // The host's scheduler runs every `intervalMinutes` while sync is enabled.
             if settings.sync_enabled && out.state == SpokeState::Connected {
@@ -359,7 +354,7 @@ impl<H: Host> PluginCore<H> {
                 }
             }
         }
-        if google.connected {
+        if shared.connected {
             out.account = connectors::known_account(spoke)
                 .or_else(|| connection.as_ref().and_then(|c| c.get("account")).and_then(Value::as_str).map(str::to_string));
         }
