@@ -33,7 +33,7 @@ use crate::settings::{Settings, SpokeSettings};
 /// CRM contacts per `crm.listChanges` page.
 const CRM_PAGE: u32 = 500;
 /// A lease outlives a crashed run by this much at most.
-const LEASE_TTL_MS: f64 = 5.0 * 60_000.0;
+const LEASE_TTL_MS: u64 = 5 * 60_000;
 /// Runs kept in the history of a spoke.
 pub const HISTORY_KEEP: usize = 20;
 /// Plan rounds per run (a second round stamps CRM ids on copies created in the first).
@@ -255,13 +255,69 @@ fn via_json<T: Serialize, U: serde::de::DeserializeOwned>(value: &T) -> PluginRe
 /// Selects the remote writes of one kind (creates, updates or deletes).
 type KindFilter = fn(&WriteOp) -> bool;
 
+/// A spoke's run lease in host storage (`spoke.{id}.lease`): taken by compare-and-set (a
+/// live lease of another run refuses), extended between batches, given back at the end.
+/// Runs and the photo pass hold the same lease, so they never overlap.
+pub struct StoredLease {
+    key: String,
+    run_id: String,
+    held: Lease,
+}
+
+impl StoredLease {
+    /// Takes the lease of spoke `spoke_id` for `run_id`; None while another run holds it.
+    pub async fn take<H: Host>(host: &H, spoke_id: &str, run_id: &str) -> PluginResult<Option<StoredLease>> {
+        let key = SpokeKeys::for_spoke(spoke_id).lease;
+        let got = host.storage_get(std::slice::from_ref(&key)).await?;
+        let raw = got.get(&key).filter(|v| !v.is_null()).cloned();
+        let current: Option<Lease> = raw.clone().and_then(|v| serde_json::from_value(v).ok());
+        match lease::acquire(current, run_id, host.now_ms() as u64, LEASE_TTL_MS) {
+            LeaseDecision::AlreadyRunning { .. } => Ok(None),
+            LeaseDecision::Acquire { lease: held, .. } => {
+                let value = serde_json::to_value(&held).map_err(storage_error)?;
+                let won = host.storage_compare_and_set(&key, raw.as_ref(), Some(&value)).await?;
+                Ok(won.then(|| StoredLease { key, run_id: run_id.to_string(), held }))
+            }
+        }
+    }
+
+    /// When the lease runs out, on the host's clock (ms).
+    pub fn expires_at(&self) -> u64 {
+        self.held.expires_at
+    }
+
+    /// How long a lease outlives a crashed holder (ms).
+    pub const TTL_MS: u64 = LEASE_TTL_MS;
+
+    /// Extends the lease; false when another run took it over.
+    pub async fn renew<H: Host>(&mut self, host: &H) -> PluginResult<bool> {
+        let Some((old, new)) = lease::renew(Some(&self.held), &self.run_id, host.now_ms() as u64, LEASE_TTL_MS) else {
+            return Ok(false);
+        };
+        let old_v = serde_json::to_value(&old).map_err(storage_error)?;
+        let new_v = serde_json::to_value(&new).map_err(storage_error)?;
+        let ok = host.storage_compare_and_set(&self.key, Some(&old_v), Some(&new_v)).await?;
+        if ok {
+            self.held = new;
+        }
+        Ok(ok)
+    }
+
+    /// Gives the lease back (if it is still ours).
+    pub async fn release<H: Host>(self, host: &H) -> PluginResult<()> {
+        let v = serde_json::to_value(&self.held).map_err(storage_error)?;
+        host.storage_compare_and_set(&self.key, Some(&v), None).await.map(|_| ())
+    }
+}
+
 /// One run of one spoke.
 pub struct SpokeRun<'a, H: Host, P: Provider> {
     host: &'a H,
     provider: &'a mut P,
     keys: SpokeKeys,
     run_id: String,
-    lease: Option<Lease>,
+    spoke_id: String,
+    lease: Option<StoredLease>,
     cancel: &'a Cell<bool>,
     started_ms: f64,
     pre_state: Option<String>,
@@ -278,6 +334,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             provider,
             keys: SpokeKeys::for_spoke(spoke_id),
             run_id: format!("run-{}-{suffix}", started_ms as u64),
+            spoke_id: spoke_id.to_string(),
             lease: None,
             cancel,
             started_ms,
@@ -402,46 +459,23 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
     }
 
     async fn take_lease(&mut self) -> PluginResult<bool> {
-        let current: Option<Lease> = match self.read_json(&self.keys.lease).await? {
-            Some(v) => serde_json::from_value(v).ok(),
-            None => None,
-        };
-        let raw_current = self.read_json(&self.keys.lease).await?;
-        match lease::acquire(current, &self.run_id, self.host.now_ms() as u64, LEASE_TTL_MS as u64) {
-            LeaseDecision::AlreadyRunning { .. } => Ok(false),
-            LeaseDecision::Acquire { lease, .. } => {
-                let value = serde_json::to_value(&lease).map_err(storage_error)?;
-                let won = self.host.storage_compare_and_set(&self.keys.lease, raw_current.as_ref(), Some(&value)).await?;
-                if won {
-                    self.lease = Some(lease);
-                }
-                Ok(won)
-            }
-        }
+        self.lease = StoredLease::take(self.host, &self.spoke_id, &self.run_id).await?;
+        Ok(self.lease.is_some())
     }
 
     /// Extends the lease between batches; false when another run took it over.
     async fn renew_lease(&mut self) -> PluginResult<bool> {
-        let Some(held) = self.lease.clone() else { return Ok(false) };
-        let Some((old, new)) = lease::renew(Some(&held), &self.run_id, self.host.now_ms() as u64, LEASE_TTL_MS as u64)
-        else {
-            return Ok(false);
-        };
-        let old_v = serde_json::to_value(&old).map_err(storage_error)?;
-        let new_v = serde_json::to_value(&new).map_err(storage_error)?;
-        let ok = self.host.storage_compare_and_set(&self.keys.lease, Some(&old_v), Some(&new_v)).await?;
-        if ok {
-            self.lease = Some(new);
+        match self.lease.as_mut() {
+            Some(held) => held.renew(self.host).await,
+            None => Ok(false),
         }
-        Ok(ok)
     }
 
     async fn release_lease(&mut self) -> PluginResult<()> {
-        if let Some(held) = self.lease.take() {
-            let v = serde_json::to_value(&held).map_err(storage_error)?;
-            self.host.storage_compare_and_set(&self.keys.lease, Some(&v), None).await?;
+        match self.lease.take() {
+            Some(held) => held.release(self.host).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Loads (and outside previews creates) the remote groups of the mapped labels before

@@ -26,7 +26,6 @@ use sha2::{Digest, Sha256};
 
 use crate::crm::{CrmContact, CrmFieldSchema, CrmFieldType, CrmPatch};
 use crate::engine::journal::Journal;
-use crate::engine::lease::{self, Lease, LeaseDecision};
 use crate::engine::report::{ConflictRecord, Side};
 use crate::engine::state::SpokeState;
 use crate::error::{ErrorCode, PluginError, PluginResult};
@@ -34,7 +33,7 @@ use crate::host::{Host, HttpRequest, ResponseEncoding};
 use crate::providers::google::client::GoogleSpoke;
 use crate::providers::google::protocol::{self as p, Failure};
 use crate::providers::{ItemResult, Provider, ProviderError};
-use crate::runner::{ReportError, RunReport, SpokeKeys};
+use crate::runner::{ReportError, RunReport, SpokeKeys, StoredLease};
 use crate::settings::Settings;
 
 /// Largest image the pass moves either way (decoded bytes). Contact photos are shown
@@ -376,7 +375,8 @@ pub async fn run_pass<H: Host>(
     let flow = Flow { to_crm: settings.sync_import, to_google: settings.sync_export };
     let host = client.host();
     // One pass (and one run) per spoke at a time: the run's lease, under our own id.
-    let Some(mut lease) = PassLease::take(host, spoke_id).await? else {
+    let run_id = format!("photos-{}", host.now_ms() as u64);
+    let Some(mut lease) = StoredLease::take(host, spoke_id, &run_id).await? else {
         out.notices.push("Photo sync waits for the next run: another run of this address book is in progress.".into());
         return Ok(out);
     };
@@ -396,7 +396,7 @@ async fn pass<H: Host>(
     flow: Flow,
     scope: &PassScope,
     cancel: &std::cell::Cell<bool>,
-    lease: &mut PassLease,
+    lease: &mut StoredLease,
     mut out: PhotoOutcome,
 ) -> PluginResult<PhotoOutcome> {
     let field = field.to_string();
@@ -454,7 +454,9 @@ async fn pass<H: Host>(
             out.notices.push("Photo sync was cancelled; it continues at the next run.".into());
             break;
         }
-        if !lease.keep(host).await? {
+        // Renewed when half its time has passed.
+        let half_gone = host.now_ms() as u64 + StoredLease::TTL_MS / 2 >= lease.expires_at();
+        if half_gone && !lease.renew(host).await? {
             out.notices.push("Photo sync stopped: another run of this address book took over; the next run continues.".into());
             break;
         }
@@ -661,55 +663,6 @@ async fn apply<H: Host>(
                 Ok(None)
             }
         },
-    }
-}
-
-/// The spoke's run lease (`spoke.{id}.lease`, the runner's), held by the photo pass under
-/// its own id, renewed when half its time has passed.
-struct PassLease {
-    key: String,
-    run_id: String,
-    held: Lease,
-}
-
-impl PassLease {
-    /// A lease outlives a crashed pass by this much at most (the runner's value).
-    const TTL_MS: u64 = 5 * 60_000;
-
-    async fn take<H: Host>(host: &H, spoke_id: &str) -> PluginResult<Option<PassLease>> {
-        let key = SpokeKeys::for_spoke(spoke_id).lease;
-        let run_id = format!("photos-{}", host.now_ms() as u64);
-        let got = host.storage_get(std::slice::from_ref(&key)).await?;
-        let raw = got.get(&key).filter(|v| !v.is_null()).cloned();
-        let current: Option<Lease> = raw.clone().and_then(|v| serde_json::from_value(v).ok());
-        match lease::acquire(current, &run_id, host.now_ms() as u64, Self::TTL_MS) {
-            LeaseDecision::AlreadyRunning { .. } => Ok(None),
-            LeaseDecision::Acquire { lease: held, .. } => {
-                let value = serde_json::to_value(&held).map_err(|e| PluginError::internal(e.to_string()))?;
-                let won = host.storage_compare_and_set(&key, raw.as_ref(), Some(&value)).await?;
-                Ok(won.then_some(PassLease { key, run_id, held }))
-            }
-        }
-    }
-
-    /// Renews when less than half the time is left; false when another run took it.
-    async fn keep<H: Host>(&mut self, host: &H) -> PluginResult<bool> {
-        let now = host.now_ms() as u64;
-        if now + Self::TTL_MS / 2 < self.held.expires_at {
-            return Ok(true);
-        }
-        let Some((old, new)) = lease::renew(Some(&self.held), &self.run_id, now, Self::TTL_MS) else { return Ok(false) };
-        let to_value = |l: &Lease| serde_json::to_value(l).map_err(|e| PluginError::internal(e.to_string()));
-        let ok = host.storage_compare_and_set(&self.key, Some(&to_value(&old)?), Some(&to_value(&new)?)).await?;
-        if ok {
-            self.held = new;
-        }
-        Ok(ok)
-    }
-
-    async fn release<H: Host>(self, host: &H) -> PluginResult<()> {
-        let value = serde_json::to_value(&self.held).map_err(|e| PluginError::internal(e.to_string()))?;
-        host.storage_compare_and_set(&self.key, Some(&value), None).await.map(|_| ())
     }
 }
 
