@@ -645,3 +645,45 @@ fn the_stored_lease_refuses_a_live_one_takes_over_an_expired_one_and_is_released
     assert!(stored.get(&key).is_none_or(|v| v.is_null()), "{stored:?}");
     assert!(block_on(StoredLease::take(&host, "s1", "run-c")).unwrap().is_some());
 }
+
+#[test]
+fn every_default_mapped_field_crosses_both_ways_with_no_configuration() {
+    let cfg = SyncConfig { deletion: DeletionPolicy::Propagate, ..SyncConfig::default() };
+    assert!(cfg.fields.is_empty(), "the default mapping is used");
+    let mut w = World::default();
+    let mut f = crm_fields("Jeanne", "Martin", &["jeanne@x.fr"], &["06 12 34 56 78"], "Vue au salon.");
+    for (k, v) in [("middleName", json!("Claire")), ("prefix", json!("Dr")), ("suffix", json!("PhD")), ("company", json!("Acme")), ("jobTitle", json!("CTO")), ("department", json!("R&D")), ("birthday", json!("1990-05-17")), ("website", json!("https://acme.example")), ("doNotContact", json!(true))] {
+        f.insert(k.into(), v);
+    }
+    f.insert("addresses".into(), json!([{ "street": "12 rue de la Paix", "city": "Paris", "postalCode": "75002", "country": "France", "type": "work" }]));
+    let id = w.crm.create(f);
+    let mut rc = remote_contact("Rémi", "Durand", &["remi@x.fr"], &["+33 7 81 23 45 67"], "Client depuis 2019.");
+    rc.name.middle = "Paul".into();
+    rc.name.prefix = "M.".into();
+    rc.name.suffix = "Jr".into();
+    rc.organization = contact_sync::engine::Organization { name: "Bâtir".into(), title: "Gérant".into(), department: "Ventes".into() };
+    rc.birthday = "--03-14".into();
+    rc.urls = vec![contact_sync::engine::Url { value: "https://batir.example".into(), kind: ValueKind::Work }];
+    rc.addresses = vec![contact_sync::engine::Address { street: "3 quai Gailleton".into(), city: "Lyon".into(), postal_code: "69002".into(), country: "France".into(), kind: ValueKind::Home, ..Default::default() }];
+    rc.do_not_contact = true;
+    let rid = w.remote.create(rc.clone());
+    let st = settle(&mut w, &cfg, "");
+    // CRM → remote: every field.
+    let out = &w.remote.records[&linked(&st, &id)].contact;
+    assert_eq!((out.name.given.as_str(), out.name.middle.as_str(), out.name.family.as_str(), out.name.prefix.as_str(), out.name.suffix.as_str()), ("Jeanne", "Claire", "Martin", "Dr", "PhD"));
+    assert_eq!((out.organization.name.as_str(), out.organization.title.as_str(), out.organization.department.as_str()), ("Acme", "CTO", "R&D"));
+    assert_eq!((out.note.as_str(), out.birthday.as_str(), out.urls[0].value.as_str()), ("Vue au salon.", "1990-05-17", "https://acme.example"));
+    assert_eq!((out.emails[0].value.as_str(), out.phones[0].value.as_str(), out.addresses[0].city.as_str()), ("jeanne@x.fr", "06 12 34 56 78", "Paris"));
+    assert!(out.do_not_contact);
+    // Remote → CRM: every field.
+    let back = w.crm.contacts.values().find(|c| c.id != id).expect("imported");
+    let f = &back.fields;
+    for (k, v) in [("firstName", "Rémi"), ("middleName", "Paul"), ("lastName", "Durand"), ("prefix", "M."), ("suffix", "Jr"), ("company", "Bâtir"), ("jobTitle", "Gérant"), ("department", "Ventes"), ("notes", "Client depuis 2019."), ("birthday", "--03-14"), ("website", "https://batir.example")] {
+        assert_eq!(f.get(k), Some(&json!(v)), "{k}: {f:?}");
+    }
+    assert_eq!(f["doNotContact"], json!(true));
+    assert_eq!((f["emails"][0]["value"].clone(), f["phones"][0]["value"].clone(), f["addresses"][0]["city"].clone()), (json!("remi@x.fr"), json!("+33 7 81 23 45 67"), json!("Lyon")));
+    assert_eq!(w.remote.records[&rid].contact.name.given, "Rémi");
+    converged(&w, &cfg, &st).unwrap();
+    assert_eq!(run(&mut w, &cfg, &st, &Faults::default()).writes, 0);
+}
