@@ -5,13 +5,22 @@
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 
+# Everything the run writes to a temporary folder (Chromium profiles left by ChromeDriver,
+# test servers' folders) goes into one folder that is removed when the run ends, so
+# repeated runs do not fill the disk. A non-incremental build keeps target/ smaller too.
+run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/contact-sync-test.XXXXXX")"
+trap 'rm -rf "$run_tmp"' EXIT
+export TMPDIR="$run_tmp"
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 scripts/setup.sh || { say "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 scripts/build.sh || { say "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
-logs="$(mktemp -d)"
+logs="$run_tmp/logs"
+mkdir -p "$logs"
 passed=0
 failed=0
 summaries=()
@@ -43,6 +52,5 @@ stage e2e node --test --test-concurrency=1 tests/e2e/
 
 echo
 for line in "${summaries[@]}"; do echo "$line"; done
-rm -rf "$logs"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

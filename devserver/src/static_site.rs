@@ -233,8 +233,17 @@ mod tests {
     use std::io::{Read, Write};
     use std::net::TcpStream;
 
+    /// A temporary folder, removed when the test drops it.
+    struct TempDir(PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
     /// A www/ tree in a fresh temporary folder, with a secret file beside it.
-    fn site() -> (PathBuf, SiteConfig) {
+    fn site() -> (TempDir, SiteConfig) {
         let base = std::env::temp_dir().join(format!("devserver-static-{}-{}", std::process::id(), rand_suffix()));
         let www = base.join("www");
         fs::create_dir_all(www.join("host")).unwrap();
@@ -248,7 +257,7 @@ mod tests {
         fs::write(base.join("secret.txt"), "top secret").unwrap();
         fs::write(base.join("plugin.json"), "{\"id\":\"contact-sync\"}").unwrap();
         let config = SiteConfig { www, manifest: base.join("plugin.json"), google_url: Some("http://127.0.0.1:9999".into()) };
-        (base, config)
+        (TempDir(base), config)
     }
 
     fn rand_suffix() -> u128 {

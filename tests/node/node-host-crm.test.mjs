@@ -2,7 +2,7 @@
 // shares the same ContactBook): versions, CONFLICT, NOT_FOUND, tombstones, paging, events.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeHost } from "../../www/node-host/node-host.mjs";
@@ -149,8 +149,9 @@ test("edits by a CRM user raise contact events; the plugin's own API writes do n
   assert.equal(events.length, 3);
 });
 
-test("the CRM persisted to a file comes back with its versions and change cursor", async () => {
+test("the CRM persisted to a file comes back with its versions and change cursor", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "crm-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   const crmFile = join(dir, "crm.json");
   const one = await createNodeHost({ crmFile, seed: true });
   const { cursor } = await listAll(one.hostApi.crm, null);

@@ -23,8 +23,9 @@ test("a write with one bad value writes nothing (atomic)", async () => {
   assert.deepEqual(await hostApi.storage.get(["a", "keep"]), { a: null, keep: 1 });
 });
 
-test("a write whose save fails changes nothing in memory either", async () => {
+test("a write whose save fails changes nothing in memory either", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "kv-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   const storageFile = join(dir, "sub", "storage.json");
   await mkdir(join(dir, "sub"));
   const { hostApi } = await createNodeHost({ storageFile });
@@ -49,8 +50,9 @@ test("of many concurrent compareAndSet calls for the same lease exactly one wins
   assert.equal(results.filter(Boolean).length, 1);
 });
 
-test("storage persisted to a file survives a restart; secrets never reach that file", async () => {
+test("storage persisted to a file survives a restart; secrets never reach that file", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "kv-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   const storageFile = join(dir, "storage.json");
   const one = await createNodeHost({ storageFile });
   await one.hostApi.storage.write({ put: { "state/google": { cursor: "abc" } } });
