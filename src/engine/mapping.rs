@@ -475,21 +475,10 @@ impl Codec {
 
     /// A canonical field's value on the remote contact.
     pub fn read_remote(&self, c: &Contact, remote_field: &str, labels: &[LabelMappingRow]) -> Value {
-        let t = |s: &String| Value::Text(s.clone());
+        if let Some(t) = remote_text(c, remote_field) {
+            return Value::Text(t.to_string());
+        }
         match remote_field {
-            "name.prefix" => t(&c.name.prefix),
-            "name.given" => t(&c.name.given),
-            "name.middle" => t(&c.name.middle),
-            "name.family" => t(&c.name.family),
-            "name.suffix" => t(&c.name.suffix),
-            "organization.name" => t(&c.organization.name),
-            "organization.title" => t(&c.organization.title),
-            "organization.department" => t(&c.organization.department),
-            "note" => t(&c.note),
-            "birthday" => t(&c.birthday),
-            "website" => Value::Text(c.urls.first().map(|u| u.value.clone()).unwrap_or_default()),
-            "photo" => t(&c.photo),
-            "owner" => t(&c.owner),
             "doNotContact" => Value::Bool(c.do_not_contact),
             "emails" => Value::Items(self.text_items(Shape::Emails, c.emails.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)))),
             "phones" => Value::Items(self.text_items(Shape::Phones, c.phones.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)))),
@@ -500,10 +489,8 @@ impl Codec {
                 Value::Items(self.text_items(Shape::Labels, mapped))
             }
             WORK_DETAILS => Value::Text(work_details(c)),
-            other => match other.strip_prefix("custom.") {
-                Some(k) => Value::Text(c.custom.get(k).cloned().unwrap_or_default()),
-                None => Value::Text(String::new()),
-            },
+            // Every other field is a stored text (`remote_text`).
+            _ => Value::Text(String::new()),
         }
     }
 
@@ -588,6 +575,45 @@ impl Codec {
             Value::Items(items) => Json::Array(items.iter().map(item_to_crm_json).collect()),
         };
         fields.insert(crm_field.to_string(), new);
+    }
+}
+
+/// A canonical single-text field of the remote contact, borrowed (what
+/// [`Codec::read_remote`] reads for it). None for the fields that are not a stored text:
+/// lists, labels, the do-not-contact flag and the computed work details.
+pub fn remote_text<'a>(c: &'a Contact, remote_field: &str) -> Option<&'a str> {
+    Some(match remote_field {
+        "name.prefix" => &c.name.prefix,
+        "name.given" => &c.name.given,
+        "name.middle" => &c.name.middle,
+        "name.family" => &c.name.family,
+        "name.suffix" => &c.name.suffix,
+        "organization.name" => &c.organization.name,
+        "organization.title" => &c.organization.title,
+        "organization.department" => &c.organization.department,
+        "note" => &c.note,
+        "birthday" => &c.birthday,
+        "website" => c.urls.first().map_or("", |u| u.value.as_str()),
+        "photo" => &c.photo,
+        "owner" => &c.owner,
+        "doNotContact" | "emails" | "phones" | "addresses" | "labels" | WORK_DETAILS => return None,
+        other => match other.strip_prefix("custom.") {
+            Some(k) => c.custom.get(k).map_or("", String::as_str),
+            // An unknown field reads as empty.
+            None => "",
+        },
+    })
+}
+
+/// A CRM field read as a single text, borrowed (what [`Codec::read_crm`] reads for a text
+/// row without the work block). None when the stored value needs converting (a number or
+/// a boolean is written out as text by the full read).
+pub fn crm_text<'a>(c: &'a CrmContact, crm_field: &str) -> Option<&'a str> {
+    match c.fields.get(crm_field) {
+        Some(Json::String(s)) => Some(s),
+        Some(Json::Number(_) | Json::Bool(_)) => None,
+        // Absent, null, a list or an object: `json_str` reads "".
+        _ => Some(""),
     }
 }
 

@@ -106,7 +106,7 @@ pub fn merge_field(rules: &FieldRules, crm: &Value, remote: &Value, base: Option
 /// bijection on the 53-bit hashes, which never encode to "" nor contain the `:` every
 /// list encoding has).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Enc {
+pub enum Enc {
     /// "" (an empty value).
     Empty,
     /// A single value's hash.
@@ -116,10 +116,23 @@ enum Enc {
 }
 
 impl Enc {
+    /// The encoding of a single value given as borrowed text, as [`Enc::of`] gives for
+    /// `Value::Text(t)`: the merge's fast path compares two sides without building
+    /// either value.
+    pub fn of_text(shape: Shape, t: &str) -> Enc {
+        let hash = |n: &str| if n.is_empty() { Enc::Empty } else { Enc::Hash(hash53(n)) };
+        // The normal forms of `mapping::norm_of` for a text.
+        match shape {
+            Shape::Date => hash(&normalize::date(t)),
+            Shape::Url => hash(&normalize::url(t)),
+            _ => hash(&normalize::text_ref(t)),
+        }
+    }
+
     fn of(shape: Shape, v: &Value) -> Enc {
         let hash = |n: &str| if n.is_empty() { Enc::Empty } else { Enc::Hash(hash53(n)) };
         match v {
-            Value::Text(t) if shape == Shape::Text => hash(&normalize::text_ref(t)),
+            Value::Text(t) => Enc::of_text(shape, t),
             Value::Items(_) => match encode_base(shape, v) {
                 e if e.is_empty() => Enc::Empty,
                 e => Enc::Text(e),
@@ -133,7 +146,7 @@ impl Enc {
     }
 
     /// Whether a stored base holds this encoding.
-    fn is(&self, base: &str) -> bool {
+    pub fn is(&self, base: &str) -> bool {
         match self {
             Enc::Empty => base.is_empty(),
             Enc::Hash(h) => base36_eq(*h, base),
@@ -141,7 +154,8 @@ impl Enc {
         }
     }
 
-    fn into_base(self) -> String {
+    /// The encoding as the base stores it.
+    pub fn into_base(self) -> String {
         match self {
             Enc::Empty => String::new(),
             Enc::Hash(h) => base36(h),

@@ -56,7 +56,7 @@ use super::filter;
 use super::journal::{crm_before, Journal, JournalRecord};
 use super::mapping::{self, BlockUse, Codec, Direction, FieldMappingRow, Shape, Value};
 use super::matching::{match_unlinked, Candidate, LinkedBy};
-use super::merge::{base_of, merge_field, FieldOutcome, FieldRules};
+use super::merge::{base_of, merge_field, Enc, FieldOutcome, FieldRules};
 use super::model::RemoteRecord;
 use super::plan::{PlannedWrite, SyncPlan, WriteOp, WriteResult};
 use super::report::{ChangeSample, ConflictRecord, PlanSummary, Side, MAX_SAMPLES};
@@ -104,6 +104,9 @@ struct Row {
     priority: mapping::Priority,
     fill_empty: bool,
     block: BlockUse,
+    /// A single text on both sides (no work block): the merge can compare the two sides'
+    /// normal forms on the stored text without building values.
+    plain_text: bool,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -234,11 +237,13 @@ impl SyncSession {
             } else {
                 BlockUse::None
             };
+            let shape = Codec::shape(&r.remote_field);
             rows.push(Row {
                 crm_field: r.crm_field.clone(),
                 remote_field: r.remote_field.clone(),
                 key,
-                shape: Codec::shape(&r.remote_field),
+                shape,
+                plain_text: matches!(shape, Shape::Text | Shape::Date | Shape::Url) && block == BlockUse::None && r.remote_field != mapping::WORK_DETAILS,
                 direction: if r.remote_field == mapping::WORK_DETAILS { Direction::ToCrm } else { direction },
                 priority: r.priority,
                 fill_empty: r.fill_empty,
@@ -255,6 +260,7 @@ impl SyncSession {
                 priority: mapping::Priority::Newest,
                 fill_empty: false,
                 block: BlockUse::None,
+                plain_text: false,
             });
         }
         let phones_field = table.iter().find(|r| r.remote_field == "phones").map(|r| r.crm_field.clone()).unwrap_or_else(|| "phones".into());
@@ -493,6 +499,19 @@ impl SyncSession {
 
     fn read_remote_row(&self, r: &RemoteRecord, row: &Row) -> Value {
         self.codec.read_remote(&r.contact, &row.remote_field, &self.cfg.labels)
+    }
+
+    /// For a plain text row whose two sides hold the same normal form, that form's
+    /// encoding; None otherwise (the row then takes the full merge).
+    fn same_text_on_both_sides(&self, c: &CrmContact, r: &RemoteRecord, row: &Row) -> Option<Enc> {
+        if !row.plain_text {
+            return None;
+        }
+        let crm = mapping::crm_text(c, &row.crm_field)?;
+        let remote = mapping::remote_text(&r.contact, &row.remote_field)?;
+        let enc = Enc::of_text(row.shape, crm);
+        // Equal stored texts need one normalization, not two.
+        (crm == remote || enc == Enc::of_text(row.shape, remote)).then_some(enc)
     }
 
     fn capacity(&self, row: &Row) -> Option<usize> {
@@ -1050,6 +1069,15 @@ impl SyncSession {
         let mut agreed: Vec<(String, String)> = Vec::with_capacity(self.rows.len());
         let mut waiting: BTreeMap<String, (String, bool, bool)> = BTreeMap::new();
         for row in &self.rows {
+            if let Some(same) = self.same_text_on_both_sides(c, r, row) {
+                // Both sides hold the same normal form: whatever the base, the direction
+                // and the rule, nothing is written and the base becomes that form (what
+                // `merge_field` decides, without building either value).
+                if link.fresh || !link.base.get(&row.key).is_some_and(|b| same.is(b)) {
+                    agreed.push((row.key.clone(), same.into_base()));
+                }
+                continue;
+            }
             let cv = self.read_crm_row(c, row);
             let rv = self.read_remote_row(r, row);
             let base = if link.fresh { None } else { link.base.get(&row.key).map(String::as_str).or(Some("")).filter(|b| *b != UNKNOWN_BASE) };
