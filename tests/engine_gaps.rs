@@ -713,3 +713,25 @@ fn every_default_mapped_field_crosses_both_ways_with_no_configuration() {
     converged(&w, &cfg, &st).unwrap();
     assert_eq!(run(&mut w, &cfg, &st, &Faults::default()).writes, 0);
 }
+
+#[test]
+fn a_failed_crm_listing_is_never_read_as_deletions() {
+    let cfg = open_config();
+    let mut w = World::default();
+    for i in 0..3 {
+        w.crm.create(crm_fields("L", &format!("{i}"), &[&format!("l{i}@x.fr")], &[], ""));
+    }
+    let st = settle(&mut w, &cfg, "");
+    let mut s = SyncSession::new(cfg.clone(), SpokeState::from_json(&st).unwrap()).unwrap();
+    // The CRM answered one page, then failed: what it did not list is not deleted.
+    s.handle_crm_page(w.crm.list(None).into_iter().take(1).collect(), Listing::Full);
+    s.handle_crm_listing_failed(EngineError::new("NETWORK", "the CRM did not answer", "Try again later.").retryable());
+    s.handle_remote_page(w.remote.list(None), Listing::Full);
+    s.handle_remote_listing_done(&w.remote.seq.to_string(), Listing::Full);
+    let e = s.plan().expect_err("a failed listing stops the run");
+    assert_eq!(e.code, "NETWORK");
+    let cp = s.checkpoint();
+    assert_eq!(cp.to_json(), st, "nothing recorded, cursors kept");
+    assert_eq!(run(&mut w, &cfg, &st, &Faults::default()).writes, 0);
+    assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (3, 3));
+}
