@@ -96,6 +96,44 @@ fn unparseable_phone_keeps_a_stable_form() {
 }
 
 #[test]
+fn without_a_phone_service_the_fast_path_still_reads_plain_numbers() {
+    // The wasm plugin before (or without) its libphonenumber-js service.
+    let bare = PhoneNormalizer::with_service("FR", None);
+    for s in ["06 12 34 56 78", "+33 6 12 34 56 78", "06.12.34.56.78"] {
+        assert_eq!(bare.phone(s), "+33612345678", "{s}");
+    }
+    // What the fast path leaves to a parser keeps a stable, idempotent form.
+    for s in ["0033 6 12 34 56 78", "+33 (0)6 12 34 56 78", "06 12 34 56 78 ext. 12"] {
+        let once = bare.phone(s);
+        assert!(once.starts_with('~'), "{s} gave {once}");
+        assert_eq!(bare.phone(&once), once);
+    }
+    assert!(!bare.is_valid_mobile("06 12 34 56 78"));
+    assert_eq!(PhoneNormalizer::new("FR").phone("0033 6 12 34 56 78"), "+33612345678");
+}
+
+#[test]
+fn a_service_answer_that_would_not_normalize_to_itself_is_refused() {
+    use contact_sync::engine::phone_service::PhoneService;
+    // A national number starting with 0 is not a fixed point: read again it gives another
+    // number. Not E.164 at all is refused too.
+    static NOT_A_FIXED_POINT: PhoneService = PhoneService {
+        name: "test",
+        e164: |t, _| Some(if t.starts_with("+330") { "+33612345678".into() } else { "+330612345678".into() }),
+        is_valid_mobile: |_, _| true,
+    };
+    static NOT_E164: PhoneService = PhoneService { name: "test", e164: |_, _| Some("+33 6 12".into()), is_valid_mobile: |_, _| false };
+    let n = PhoneNormalizer::with_service("FR", Some(&NOT_A_FIXED_POINT));
+    assert_eq!(n.phone("0033 6 12 34 56 78"), "~0033612345678");
+    assert!(n.is_valid_mobile("0033 6 12 34 56 78"));
+    assert!(!n.is_valid_mobile("no digits"), "the service is not asked about text without a digit");
+    let n = PhoneNormalizer::with_service("FR", Some(&NOT_E164));
+    assert_eq!(n.phone("0033 6 12 34 56 78"), "~0033612345678");
+    // Without a default region only `+` numbers reach the service.
+    assert!(!PhoneNormalizer::with_service("XX", Some(&NOT_A_FIXED_POINT)).is_valid_mobile("06 12 34 56 78"));
+}
+
+#[test]
 fn valid_mobile_predicate_tells_mobiles_from_landlines() {
     let fr = PhoneNormalizer::new("FR");
     assert!(fr.is_valid_mobile("+33 7 81 23 45 67"));

@@ -6,7 +6,8 @@
 //! `tests/engine_purity.rs` fails the build if a file under `src/engine/` names a JS binding
 //! crate.
 //!
-//! Modules: [`model`] (the canonical contact), [`normalize`] (comparison forms),
+//! Modules: [`model`] (the canonical contact), [`normalize`] (comparison forms; phones
+//! through [`phone_table`] and a registered [`phone_service`]),
 //! [`mapping`] (the field-mapping table, catalogue, type checks, note block), [`matching`]
 //! (e-mail / phone first match, ambiguity reports), [`merge`] (field-level three-way
 //! merge), [`state`] (links, bases, cursors, intents; versioned serialized form),
@@ -26,6 +27,10 @@ pub mod mapping;
 pub mod merge;
 pub mod model;
 pub mod normalize;
+pub mod phone_service;
+pub mod phone_table;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod phonenumber_service;
 pub mod report;
 pub mod session;
 pub mod state;

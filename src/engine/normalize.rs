@@ -2,15 +2,16 @@
 //!
 //! Each function is idempotent (`f(f(x)) == f(x)`) and total: text that is not a valid
 //! phone number or e-mail still gets a stable normal form, so a typo never panics and never
-//! reads as a change on every run. Phones go through `phonenumber`, a port of Google's
-//! libphonenumber, rather than hand-written rules.
+//! reads as a change on every run. Phones go through libphonenumber (a maintained port of
+//! it, [`super::phone_service`]) rather than hand-written rules; plainly written numbers
+//! take a fast path driven by libphonenumber's own metadata ([`super::phone_table`]).
 
-use phonenumber::country::Id as CountryId;
-use phonenumber::{Mode, Type};
-use std::str::FromStr;
+use super::phone_service::{self, PhoneService};
+use super::phone_table::{PhoneRegion, REGIONS};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-/// Prefix of the normal form of a phone that libphonenumber cannot parse. Never produced
+/// Prefix of the normal form of a phone that libphonenumber cannot parse (or that no
+/// parser was there to read). Never produced
 /// by E.164 formatting, so such values stay what they are when normalized again.
 const UNPARSED_PHONE: char = '~';
 
@@ -107,20 +108,76 @@ pub fn address(a: &super::model::Address) -> String {
 }
 
 /// Phone normalization with a default region for numbers typed without `+`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct PhoneNormalizer {
-    region: Option<CountryId>,
+    /// Index in [`REGIONS`] of the default region.
+    region: Option<u16>,
+    service: ServiceChoice,
 }
+
+/// Which libphonenumber answers what the fast path declines.
+#[derive(Clone, Copy)]
+enum ServiceChoice {
+    /// The one registered when asked ([`phone_service::current`]).
+    Current,
+    /// A given one, or none (tests).
+    Given(Option<&'static PhoneService>),
+}
+
+impl std::fmt::Debug for PhoneNormalizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let region = self.region.map(|i| REGIONS[usize::from(i)].id);
+        f.debug_struct("PhoneNormalizer").field("region", &region).field("service", &self.service().map(|s| s.name)).finish()
+    }
+}
+
+impl PartialEq for PhoneNormalizer {
+    fn eq(&self, other: &Self) -> bool {
+        let same_service = match (self.service, other.service) {
+            (ServiceChoice::Current, ServiceChoice::Current) => true,
+            (ServiceChoice::Given(a), ServiceChoice::Given(b)) => match (a, b) {
+                (Some(a), Some(b)) => std::ptr::eq(a, b),
+                (None, None) => true,
+                _ => false,
+            },
+            _ => false,
+        };
+        self.region == other.region && same_service
+    }
+}
+
+impl Eq for PhoneNormalizer {}
 
 impl Default for PhoneNormalizer {
     fn default() -> Self {
-        PhoneNormalizer { region: Some(CountryId::FR) }
+        PhoneNormalizer::new("FR")
     }
+}
+
+/// The index of a region by its ISO 3166 alpha-2 code.
+fn region_index(id: &str) -> Option<u16> {
+    if id.len() != 2 || !id.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    REGIONS.iter().position(|r| r.id.eq_ignore_ascii_case(id)).and_then(|i| u16::try_from(i).ok())
+}
+
+/// The regions sharing a calling code (empty for an unknown code).
+fn regions_of(code: u16) -> &'static [PhoneRegion] {
+    let start = REGIONS.partition_point(|r| r.code < code);
+    let end = start + REGIONS[start..].partition_point(|r| r.code == code);
+    &REGIONS[start..end]
+}
+
+/// Whether `digits` (ASCII digits) begin with one of the region's international prefixes.
+fn starts_with_idd(region: &PhoneRegion, digits: &[u8]) -> bool {
+    region.idd.iter().any(|alt| alt.len() <= digits.len() && alt.iter().zip(digits).all(|(class, d)| class.as_bytes().contains(d)))
 }
 
 impl PhoneNormalizer {
     /// `region` is an ISO 3166 alpha-2 code (`phone.defaultRegion`); an unknown code means
-    /// no default region (only `+` numbers parse).
+    /// no default region (only `+` numbers parse). Numbers the fast path declines go to
+    /// the registered [`PhoneService`] (natively `phonenumber` when none is registered).
     ///
     /// ```
     /// use contact_sync::engine::normalize::PhoneNormalizer;
@@ -129,7 +186,32 @@ impl PhoneNormalizer {
     /// assert_eq!(fr.phone("+33 6 12 34 56 78"), "+33612345678");
     /// ```
     pub fn new(region: &str) -> Self {
-        PhoneNormalizer { region: CountryId::from_str(&region.trim().to_uppercase()).ok() }
+        PhoneNormalizer { region: region_index(region.trim()), service: ServiceChoice::Current }
+    }
+
+    /// Like [`new`](Self::new) with a given service, or none: then only the fast path
+    /// reads numbers and the rest take the stable `~` form.
+    ///
+    /// ```
+    /// use contact_sync::engine::normalize::PhoneNormalizer;
+    /// let bare = PhoneNormalizer::with_service("FR", None);
+    /// assert_eq!(bare.phone("06 12 34 56 78"), "+33612345678");
+    /// assert_eq!(bare.phone("0033 6 12 34 56 78"), "~0033612345678");
+    /// assert!(!bare.is_valid_mobile("06 12 34 56 78"));
+    /// ```
+    pub fn with_service(region: &str, service: Option<&'static PhoneService>) -> Self {
+        PhoneNormalizer { region: region_index(region.trim()), service: ServiceChoice::Given(service) }
+    }
+
+    fn service(&self) -> Option<&'static PhoneService> {
+        match self.service {
+            ServiceChoice::Current => phone_service::current(),
+            ServiceChoice::Given(s) => s,
+        }
+    }
+
+    fn region(&self) -> Option<&'static PhoneRegion> {
+        self.region.map(|i| &REGIONS[usize::from(i)])
     }
 
     /// The E.164 form when libphonenumber can parse the number, otherwise a stable
@@ -142,8 +224,8 @@ impl PhoneNormalizer {
         if let Some(fast) = self.fast_e164(&t) {
             return fast;
         }
-        if let Some(e164) = self.parse(&t) {
-            return e164.format().mode(Mode::E164).to_string();
+        if let Some(e164) = self.by_service(&t) {
+            return e164;
         }
         let mut out = String::with_capacity(t.len() + 1);
         out.push(UNPARSED_PHONE);
@@ -152,7 +234,8 @@ impl PhoneNormalizer {
     }
 
     /// True for a number libphonenumber considers valid and mobile (or "fixed line or
-    /// mobile" where a region cannot tell, as in the USA): the export filter's test.
+    /// mobile" where a region cannot tell, as in the USA): the export filter's test. False
+    /// when no service is there to tell.
     ///
     /// ```
     /// use contact_sync::engine::normalize::PhoneNormalizer;
@@ -162,28 +245,57 @@ impl PhoneNormalizer {
     /// assert!(!fr.is_valid_mobile("12"));
     /// ```
     pub fn is_valid_mobile(&self, s: &str) -> bool {
-        match self.parse(&text(s)) {
-            Some(n) => {
-                n.is_valid() && matches!(n.number_type(&phonenumber::metadata::DATABASE), Type::Mobile | Type::FixedLineOrMobile)
-            }
-            None => false,
+        let t = text(s);
+        match (self.service(), self.service_region(&t)) {
+            (Some(service), Some(region)) => (service.is_valid_mobile)(&t, region),
+            _ => false,
         }
+    }
+
+    /// The region to read `t` with: none for a `+` number; the default region otherwise
+    /// (`None` when there is none, or when `t` has no digit: nothing to read).
+    fn service_region(&self, t: &str) -> Option<Option<&'static str>> {
+        if t.is_empty() || !t.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if t.starts_with('+') {
+            Some(None)
+        } else {
+            Some(Some(self.region()?.id))
+        }
+    }
+
+    /// E.164 through the service, kept only when it is a fixed point: normalizing the
+    /// answer again (fast path or service) must give it back, or the form would not be
+    /// stable (libphonenumber re-strips a national prefix from some invalid numbers).
+    fn by_service(&self, t: &str) -> Option<String> {
+        let service = self.service()?;
+        let e164 = (service.e164)(t, self.service_region(t)?)?;
+        if e164.len() < 3 || !e164.starts_with('+') || !e164[1..].bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let again = match self.fast_e164(&e164) {
+            Some(fast) => fast,
+            None => (service.e164)(&e164, None)?,
+        };
+        (again == e164).then_some(e164)
     }
 
     /// The E.164 form of a plainly written number without running libphonenumber's
     /// parser (its regex-driven parse costs microseconds natively and far more in wasm,
-    /// too slow for 50,000 contacts): `+` and the digits, or the default region's national
-    /// prefix followed by the digits, with only spaces, dots, dashes, slashes and brackets
-    /// between them. Declines (None), leaving the number to the full parser, whenever the
-    /// parser could do more than "take the country code" or "strip the national prefix":
-    /// a region with a prefix-parsing rule or transform, a national number starting with
-    /// `0` or with a national prefix, digits starting with the region's international
-    /// prefix or its country code, or a length none of the number types of the country
-    /// allows. `tests/engine_normalize.rs` checks that it agrees with the full parser and
-    /// that it does serve the common forms.
+    /// too slow for 50,000 contacts; the wasm plugin does not link a Rust port at all):
+    /// `+` and the digits, or the default region's national prefix followed by the
+    /// digits, with only spaces, dots, dashes, slashes and brackets between them. Declines
+    /// (None), leaving the number to the full parser, whenever the parser could do more
+    /// than "take the country code" or "strip the national prefix": a region with a
+    /// prefix-parsing rule or transform, a national number starting with `0` or with a
+    /// national prefix, digits starting with the region's international prefix or its
+    /// country code, or a length none of the number types of the country allows. Driven
+    /// by libphonenumber's metadata through [`super::phone_table`];
+    /// `tests/engine_normalize.rs` checks that it agrees with the full parser and that it
+    /// does serve the common forms.
     #[doc(hidden)]
     pub fn fast_e164(&self, t: &str) -> Option<String> {
-        let db = &*phonenumber::metadata::DATABASE;
         let plus = t.starts_with('+');
         let mut digits = String::with_capacity(t.len());
         for (i, c) in t.char_indices() {
@@ -196,43 +308,40 @@ impl PhoneNormalizer {
             }
         }
         let (code, national) = if plus {
-            let k = (1..=3).find(|&k| {
-                digits.get(..k).and_then(|cc| cc.parse::<u16>().ok()).and_then(|cc| db.by_code(&cc)).is_some()
-            })?;
+            let k = (1..=3).find(|&k| digits.get(..k).and_then(|cc| cc.parse::<u16>().ok()).is_some_and(|cc| !regions_of(cc).is_empty()))?;
             (digits.get(..k)?.parse::<u16>().ok()?, digits.get(k..)?)
         } else {
-            let region = self.region?;
-            let meta = db.by_id(region.as_ref())?;
-            let prefix = meta.national_prefix()?;
-            if digits.starts_with(&meta.country_code().to_string()) {
+            let region = self.region()?;
+            if region.national_prefix.is_empty() {
                 return None;
             }
-            if meta.international_prefix().is_some_and(|idd| idd.find(&digits).is_some_and(|m| m.start() == 0)) {
+            if digits.starts_with(&region.code.to_string()) {
                 return None;
             }
-            (meta.country_code(), digits.strip_prefix(prefix)?)
+            if starts_with_idd(region, digits.as_bytes()) {
+                return None;
+            }
+            (region.code, digits.strip_prefix(region.national_prefix)?)
         };
         if national.is_empty() || national.starts_with('0') {
             return None;
         }
         // Every region sharing the country code must parse the same way (the parser picks
         // one by leading digits).
-        let metas = db.by_code(&code)?;
-        let len = u16::try_from(national.len()).ok()?;
+        let regions = regions_of(code);
+        if regions.is_empty() {
+            return None;
+        }
+        let len = u32::try_from(national.len()).ok().filter(|&l| l < 32)?;
         let mut length_ok = false;
-        for meta in &metas {
-            let simple_prefix = match (meta.national_prefix(), meta.national_prefix_for_parsing()) {
-                (_, None) => true,
-                (Some(np), Some(re)) => re.as_str() == np,
-                (None, Some(_)) => false,
-            };
-            if !simple_prefix || meta.national_prefix_transform_rule().is_some() {
+        for r in regions {
+            if !r.plain_prefix {
                 return None;
             }
-            if meta.national_prefix().is_some_and(|np| national.starts_with(np)) {
+            if !r.national_prefix.is_empty() && national.starts_with(r.national_prefix) {
                 return None;
             }
-            length_ok = length_ok || possible_lengths(meta).any(|l| l == len);
+            length_ok = length_ok || r.lengths & (1 << len) != 0;
         }
         if !length_ok {
             return None;
@@ -240,42 +349,10 @@ impl PhoneNormalizer {
         Some(format!("+{code}{national}"))
     }
 
-    /// The slow path: E.164 through libphonenumber, without the fast path.
+    /// The slow path: E.164 through the service, without the fast path (None when the
+    /// service cannot read the number, or when there is no service).
     #[doc(hidden)]
     pub fn phone_by_libphonenumber(&self, s: &str) -> Option<String> {
-        self.parse(&text(s)).map(|n| n.format().mode(Mode::E164).to_string())
+        self.by_service(&text(s))
     }
-
-    fn parse(&self, t: &str) -> Option<phonenumber::PhoneNumber> {
-        if t.is_empty() || !t.chars().any(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        // A number with `+` needs no region; without one, only the default region applies.
-        let region = if t.starts_with('+') { None } else { Some(self.region?) };
-        let n = phonenumber::parse(region, t).ok()?;
-        // E.164 output must parse back to itself, or the form would not be stable.
-        let e164 = n.format().mode(Mode::E164).to_string();
-        if e164.len() < 3 {
-            return None;
-        }
-        // libphonenumber is not idempotent on some invalid numbers (it strips a national
-        // prefix again from its own output): such numbers take the stable fallback.
-        let again = phonenumber::parse(None, &e164).ok()?;
-        if again.format().mode(Mode::E164).to_string() != e164 {
-            return None;
-        }
-        Some(n)
-    }
-}
-
-/// The national-number lengths a country's number types allow. The `phonenumber` crate
-/// leaves the general descriptor's list empty (libphonenumber's build step fills it with
-/// this union), so it is computed here.
-fn possible_lengths(meta: &phonenumber::metadata::Metadata) -> impl Iterator<Item = u16> + '_ {
-    let d = meta.descriptors();
-    [d.fixed_line(), d.mobile(), d.toll_free(), d.premium_rate(), d.shared_cost(), d.personal_number(), d.voip(), d.pager(), d.uan(), d.voicemail()]
-        .into_iter()
-        .flatten()
-        .chain(std::iter::once(d.general()))
-        .flat_map(|x| x.possible_length().iter().copied())
 }
