@@ -1,7 +1,8 @@
 #![cfg(target_arch = "wasm32")]
-//! The sync engine compiled to wasm and run in headless Chromium: normalization (with
-//! libphonenumber's metadata), a first run, quiescence, a conflict rule, the guards and
-//! the state's round trip. Example tests only (proptest runs natively).
+//! The sync engine compiled to wasm and run in headless Chromium: normalization (phones
+//! through the generated table and libphonenumber-js), a first run, quiescence, a
+//! conflict rule, the guards and the state's round trip. Example tests only (proptest
+//! runs natively).
 
 use contact_sync::crm::CrmContact;
 use contact_sync::engine::mapping::{default_mapping, Priority};
@@ -43,12 +44,44 @@ fn session(cfg: SyncConfig, state: SpokeState, c: Vec<CrmContact>, r: Vec<Remote
 
 #[wasm_bindgen_test]
 fn phones_normalize_to_e164_in_wasm() {
+    // The wasm links no Rust libphonenumber: the fast path reads plain numbers from the
+    // generated table, libphonenumber-js (the shim's snippet) the rest.
+    contact_sync::wasm::register_phone_service();
     let fr = PhoneNormalizer::new("FR");
     assert_eq!(fr.phone("06 12 34 56 78"), "+33612345678");
-    assert_eq!(fr.phone("+33 (0)6 12 34 56 78"), "+33612345678");
-    assert!(fr.is_valid_mobile("07 81 23 45 67"));
-    assert!(!fr.is_valid_mobile("01 42 68 53 00"));
+    assert!(fr.fast_e164("06 12 34 56 78").is_some());
+    for s in ["+33 (0)6 12 34 56 78", "0033 6 12 34 56 78", "06 12 34 56 78 ext. 12"] {
+        assert_eq!(fr.fast_e164(s), None, "{s} is left to libphonenumber-js");
+        assert_eq!(fr.phone_by_libphonenumber(s).as_deref(), Some("+33612345678"), "{s}");
+        assert_eq!(fr.phone(s), "+33612345678", "{s}");
+    }
+    assert_eq!(PhoneNormalizer::new("US").phone("(202) 555-0143"), "+12025550143");
+    assert_eq!(PhoneNormalizer::new("BE").phone("02 555 12 12"), "+3225551212");
     assert_eq!(normalize::email(" A@B.FR "), "a@b.fr");
+}
+
+#[wasm_bindgen_test]
+fn valid_mobile_is_answered_by_libphonenumber_js() {
+    contact_sync::wasm::register_phone_service();
+    let fr = PhoneNormalizer::new("FR");
+    assert!(fr.is_valid_mobile("07 81 23 45 67"));
+    assert!(fr.is_valid_mobile("+33 6 12 34 56 78"));
+    assert!(!fr.is_valid_mobile("01 42 68 53 00"));
+    assert!(!fr.is_valid_mobile("06 12"));
+    assert!(!fr.is_valid_mobile("ask the front desk"));
+    assert!(PhoneNormalizer::new("US").is_valid_mobile("(202) 555-0143"), "fixed line or mobile counts");
+    assert!(PhoneNormalizer::new("GB").is_valid_mobile("07400 123456"));
+    assert!(!PhoneNormalizer::new("GB").is_valid_mobile("020 7946 0018"));
+}
+
+#[wasm_bindgen_test]
+fn without_the_service_unusual_phones_keep_a_stable_form() {
+    let bare = PhoneNormalizer::with_service("FR", None);
+    assert_eq!(bare.phone("06 12 34 56 78"), "+33612345678");
+    let once = bare.phone("0033 6 12 34 56 78");
+    assert_eq!(once, "~0033612345678");
+    assert_eq!(bare.phone(&once), once);
+    assert!(!bare.is_valid_mobile("06 12 34 56 78"));
 }
 
 #[wasm_bindgen_test]

@@ -10,9 +10,11 @@
 mod connector;
 mod convert;
 mod js_host;
+mod phone;
 mod plugin;
 
 pub use js_host::JsHost;
+pub use phone::register_phone_service;
 pub use plugin::{ContactSyncPlugin, PluginHostObject};
 
 use wasm_bindgen::prelude::*;

@@ -114,6 +114,7 @@ impl ContactSyncPlugin {
         manifest: Option<js_sys::Object>,
     ) -> Result<ContactSyncPlugin, JsValue> {
         install_panic_hook();
+        super::phone::register_phone_service();
         let manifest: JsValue = manifest.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         check_manifest(&manifest).map_err(|e| to_js_error(&e))?;
         let host = JsHost::new(host.into()).map_err(|e| to_js_error(&e))?;
