@@ -735,3 +735,34 @@ fn a_failed_crm_listing_is_never_read_as_deletions() {
     assert_eq!(run(&mut w, &cfg, &st, &Faults::default()).writes, 0);
     assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (3, 3));
 }
+
+#[test]
+fn one_way_fields_never_flow_backwards_on_later_runs() {
+    let mut cfg = open_config();
+    cfg.fields = rows_with(|r| match r.crm_field.as_str() {
+        "lastName" => r.direction = Direction::ToRemote,
+        "firstName" => r.direction = Direction::ToCrm,
+        _ => {}
+    });
+    let mut w = World::default();
+    let id = w.crm.create(crm_fields("CrmGiven", "Last", &["ow@x.fr"], &[], ""));
+    let rid = w.remote.create(remote_contact("First", "RemoteFamily", &["ow@x.fr"], &[], ""));
+    let st = settle(&mut w, &cfg, "");
+    assert_eq!(linked(&st, &id), rid);
+    // First match: each field came from its source side.
+    assert_eq!(w.crm.contacts[&id].fields["firstName"], json!("First"));
+    assert_eq!(w.remote.records[&rid].contact.name.family, "Last");
+    // Edits against the direction stay where they were made.
+    w.remote.edit(&rid, |c| c.name.family = "RemoteLast".into());
+    w.crm.set(&id, "firstName", json!("CrmFirst"));
+    let st = settle(&mut w, &cfg, &st);
+    assert_eq!(w.crm.contacts[&id].fields["lastName"], json!("Last"));
+    assert_eq!(w.remote.records[&rid].contact.name.given, "First");
+    // Edits along the direction cross.
+    w.crm.set(&id, "lastName", json!("CrmLast"));
+    w.remote.edit(&rid, |c| c.name.given = "RemoteFirst".into());
+    let st = settle(&mut w, &cfg, &st);
+    assert_eq!(w.remote.records[&rid].contact.name.family, "CrmLast");
+    assert_eq!(w.crm.contacts[&id].fields["firstName"], json!("RemoteFirst"));
+    assert_eq!(run(&mut w, &cfg, &st, &Faults::default()).writes, 0);
+}
