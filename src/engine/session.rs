@@ -63,7 +63,7 @@ use super::report::{ChangeSample, ConflictRecord, PlanSummary, Side, MAX_SAMPLES
 use super::state::{hash36, Link, PendingCreate, SpokeState, UNKNOWN_BASE};
 use crate::crm::{CrmContact, CrmPatch, NewCrmContact};
 use serde_json::{Map, Value as Json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How a page of records was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +90,18 @@ impl FetchRequest {
     /// Nothing to fetch.
     pub fn is_empty(&self) -> bool {
         self.crm_ids.is_empty() && self.remote_ids.is_empty()
+    }
+}
+
+/// Values of a record's rows already read this round, by row index (the matching keys'
+/// rows): the merge takes them instead of reading the record again.
+#[derive(Debug, Default)]
+struct ReadRows(Vec<Option<Value>>);
+
+impl ReadRows {
+    /// The value of row `n` if it was read (moved out: each is used once).
+    fn take(&mut self, n: usize) -> Option<Value> {
+        self.0.get_mut(n).and_then(Option::take)
     }
 }
 
@@ -842,7 +854,7 @@ impl SyncSession {
                     } else if !link.in_filter && inside {
                         deferred.push(Deferred::InFilter(crm_id.clone(), true));
                     }
-                    self.merge_pair(c, r, link, &mut ops, &mut deferred, &mut summary, &mut new_pending);
+                    self.merge_pair(c, r, link, Default::default(), &mut ops, &mut deferred, &mut summary, &mut new_pending);
                 }
             }
         }
@@ -910,8 +922,31 @@ impl SyncSession {
             }
         }
         let released_crm: BTreeSet<String> = self.state.released.keys().cloned().collect();
-        let candidates_crm: Vec<Candidate> = unlinked_crm.iter().filter(|id| !released_crm.contains(**id)).filter_map(|id| self.crm.get(*id)).map(|c| self.candidate_crm(c)).collect();
-        let candidates_remote: Vec<Candidate> = unlinked_remote.iter().filter_map(|id| self.remote.get(*id)).map(|r| self.candidate_remote(r)).collect();
+        // The matching keys are read once: the values they come from are kept, by record,
+        // for the merge of the pairs matching links.
+        let mut read_crm: HashMap<&str, ReadRows> = HashMap::new();
+        let mut read_remote: HashMap<&str, ReadRows> = HashMap::new();
+        let candidates_crm: Vec<Candidate> = unlinked_crm
+            .iter()
+            .filter(|id| !released_crm.contains(**id))
+            .filter_map(|id| self.crm.get(*id))
+            .map(|c| {
+                let read = self.read_key_rows(|row| self.read_crm_row(c, row));
+                let cand = self.candidate(&c.id, &read);
+                read_crm.insert(c.id.as_str(), read);
+                cand
+            })
+            .collect();
+        let candidates_remote: Vec<Candidate> = unlinked_remote
+            .iter()
+            .filter_map(|id| self.remote.get(*id))
+            .map(|r| {
+                let read = self.read_key_rows(|row| self.read_remote_row(r, row));
+                let cand = self.candidate(&r.id, &read);
+                read_remote.insert(r.id.as_str(), read);
+                cand
+            })
+            .collect();
         let m = match_unlinked(&candidates_crm, &candidates_remote);
         for (cid, rid, how) in &m.pairs {
             unlinked_crm.remove(cid.as_str());
@@ -931,7 +966,8 @@ impl SyncSession {
                 summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "link".into(), fields: vec![] });
             }
             deferred.push(Deferred::Link(cid.clone(), link.clone()));
-            self.merge_pair(c, r, &link, &mut ops, &mut deferred, &mut summary, &mut new_pending);
+            let read = (read_crm.remove(cid.as_str()).unwrap_or_default(), read_remote.remove(rid.as_str()).unwrap_or_default());
+            self.merge_pair(c, r, &link, read, &mut ops, &mut deferred, &mut summary, &mut new_pending);
         }
 
         // Creates.
@@ -1025,36 +1061,28 @@ impl SyncSession {
         }
     }
 
-    fn candidate_crm(&self, c: &CrmContact) -> Candidate {
-        let mut cand = Candidate { id: c.id.clone(), ..Candidate::default() };
-        for row in self.rows.iter().filter(|r| matches!(r.shape, Shape::Emails | Shape::Phones)) {
-            if let Value::Items(items) = self.read_crm_row(c, row) {
-                match row.shape {
-                    Shape::Emails => cand.emails.extend(items.into_iter().map(|i| i.key)),
-                    Shape::Phones => cand.phones.extend(items.into_iter().map(|i| i.key)),
-                    _ => {}
-                }
-            }
-        }
-        cand
+    /// The values of the rows matching reads (e-mails, phones) of one record.
+    fn read_key_rows(&self, read: impl Fn(&Row) -> Value) -> ReadRows {
+        ReadRows(self.rows.iter().map(|row| matches!(row.shape, Shape::Emails | Shape::Phones).then(|| read(row))).collect())
     }
 
-    fn candidate_remote(&self, r: &RemoteRecord) -> Candidate {
-        let mut cand = Candidate { id: r.id.clone(), ..Candidate::default() };
-        for row in self.rows.iter().filter(|r| matches!(r.shape, Shape::Emails | Shape::Phones)) {
-            if let Value::Items(items) = self.read_remote_row(r, row) {
-                match row.shape {
-                    Shape::Emails => cand.emails.extend(items.into_iter().map(|i| i.key)),
-                    Shape::Phones => cand.phones.extend(items.into_iter().map(|i| i.key)),
-                    _ => {}
-                }
+    /// A record's matching keys from its read rows: every e-mail and phone key.
+    fn candidate(&self, id: &str, read: &ReadRows) -> Candidate {
+        let mut cand = Candidate { id: id.to_string(), ..Candidate::default() };
+        for (row, value) in self.rows.iter().zip(&read.0) {
+            let Some(Value::Items(items)) = value else { continue };
+            let keys = items.iter().map(|i| i.key.clone());
+            match row.shape {
+                Shape::Emails => cand.emails.extend(keys),
+                Shape::Phones => cand.phones.extend(keys),
+                _ => {}
             }
         }
         cand
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn merge_pair(&self, c: &CrmContact, r: &RemoteRecord, link: &Link, ops: &mut Vec<(WriteOp, OpContext)>, deferred: &mut Vec<Deferred>, summary: &mut PlanSummary, pending: &mut BTreeMap<String, PendingBases>) {
+    fn merge_pair(&self, c: &CrmContact, r: &RemoteRecord, link: &Link, read: (ReadRows, ReadRows), ops: &mut Vec<(WriteOp, OpContext)>, deferred: &mut Vec<Deferred>, summary: &mut PlanSummary, pending: &mut BTreeMap<String, PendingBases>) {
         let newest = match newer(&c.updated_at, &r.updated_at) {
             std::cmp::Ordering::Greater => Side::Crm,
             std::cmp::Ordering::Less => Side::Remote,
@@ -1068,7 +1096,8 @@ impl SyncSession {
         let mut crm_changed_fields: Vec<String> = Vec::new();
         let mut agreed: Vec<(String, String)> = Vec::with_capacity(self.rows.len());
         let mut waiting: BTreeMap<String, (String, bool, bool)> = BTreeMap::new();
-        for row in &self.rows {
+        let (mut read_c, mut read_r) = read;
+        for (n, row) in self.rows.iter().enumerate() {
             if let Some(same) = self.same_text_on_both_sides(c, r, row) {
                 // Both sides hold the same normal form: whatever the base, the direction
                 // and the rule, nothing is written and the base becomes that form (what
@@ -1078,8 +1107,8 @@ impl SyncSession {
                 }
                 continue;
             }
-            let cv = self.read_crm_row(c, row);
-            let rv = self.read_remote_row(r, row);
+            let cv = read_c.take(n).unwrap_or_else(|| self.read_crm_row(c, row));
+            let rv = read_r.take(n).unwrap_or_else(|| self.read_remote_row(r, row));
             let base = if link.fresh { None } else { link.base.get(&row.key).map(String::as_str).or(Some("")).filter(|b| *b != UNKNOWN_BASE) };
             let rules = FieldRules { shape: row.shape, direction: row.direction, priority: row.priority, fill_empty: row.fill_empty, newest, remote_capacity: self.capacity(row) };
             let FieldOutcome { mut to_crm, mut to_remote, base: new_base, conflict, dropped } = merge_field(&rules, &cv, &rv, base);
