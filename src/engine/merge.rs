@@ -243,25 +243,35 @@ fn parse_base(base: &str) -> (Vec<String>, HashMap<String, (String, bool)>) {
     (order, map)
 }
 
-/// The elements a side with `capacity` slots keeps, deterministically: primary first, then
-/// by kind (work, home, mobile, other, custom), then in their order.
+/// The elements a side with `capacity` slots keeps, deterministically: see [`kept_indices`].
 pub fn project(items: &[Item], capacity: Option<usize>) -> Vec<Item> {
     let Some(cap) = capacity else { return items.to_vec() };
     if items.len() <= cap {
         return items.to_vec();
     }
-    let rank = |i: &Item| match i.kind {
-        super::model::ValueKind::Work => 0,
-        super::model::ValueKind::Home => 1,
-        super::model::ValueKind::Mobile => 2,
-        super::model::ValueKind::Other => 3,
-        super::model::ValueKind::Custom(_) => 4,
+    let codes: Vec<String> = items.iter().map(kind_code).collect();
+    let kept = kept_indices(items.iter().zip(&codes).map(|(i, code)| (i.primary, code.as_str())), cap);
+    kept.iter().filter_map(|&n| items.get(n).cloned()).collect()
+}
+
+/// Which of a list's elements (primary mark, kind code) a side with `cap` slots keeps, as
+/// indices in list order: primary first, then by kind (work, home, mobile, other, custom),
+/// then in their order. One rule for what is written to such a side and for what a base
+/// says could not fit there.
+fn kept_indices<'a>(elements: impl Iterator<Item = (bool, &'a str)>, cap: usize) -> Vec<usize> {
+    let rank = |code: &str| match code {
+        "w" => 0,
+        "h" => 1,
+        "m" => 2,
+        "o" => 3,
+        _ => 4,
     };
-    let mut idx: Vec<usize> = (0..items.len()).collect();
-    idx.sort_by_key(|&n| items.get(n).map(|i| (!i.primary, rank(i), n)).unwrap_or((true, 9, n)));
-    idx.truncate(cap);
-    idx.sort_unstable();
-    idx.iter().filter_map(|&n| items.get(n).cloned()).collect()
+    let mut order: Vec<(bool, u8, usize)> = elements.enumerate().map(|(n, (primary, code))| (!primary, rank(code), n)).collect();
+    order.sort_unstable();
+    order.truncate(cap);
+    let mut kept: Vec<usize> = order.into_iter().map(|(_, _, n)| n).collect();
+    kept.sort_unstable();
+    kept
 }
 
 fn merge_items(rules: &FieldRules, crm: &[Item], remote: &[Item], base: Option<&str>) -> FieldOutcome {
@@ -289,8 +299,9 @@ fn merge_items(rules: &FieldRules, crm: &[Item], remote: &[Item], base: Option<&
     // Elements of the base the remote could not hold are not removals made there.
     let unfit: HashSet<String> = match (rules.remote_capacity, base.is_some()) {
         (Some(cap), true) if base_order.len() > cap && remote.len() >= cap => {
-            let fit: HashSet<String> = base_order.iter().take(cap).cloned().collect();
-            base_order.iter().filter(|h| !fit.contains(*h)).cloned().collect()
+            let attrs_of = |h: &String| base_map.get(h).map(|(code, primary)| (*primary, code.as_str())).unwrap_or((false, ""));
+            let fit: HashSet<usize> = kept_indices(base_order.iter().map(attrs_of), cap).into_iter().collect();
+            base_order.iter().enumerate().filter(|(n, _)| !fit.contains(n)).map(|(_, h)| h.clone()).collect()
         }
         _ => HashSet::new(),
     };
