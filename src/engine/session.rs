@@ -179,6 +179,8 @@ pub struct SyncSession {
     failed_crm: BTreeSet<String>,
     failed_remote: BTreeSet<String>,
     summary: PlanSummary,
+    /// Plans made so far in this session (a run plans again after its writes).
+    plans_made: u32,
     journal: Journal,
     errors: Vec<EngineError>,
     /// A plan failed (guard, failed listing): the cursors must not move past what was
@@ -293,6 +295,7 @@ impl SyncSession {
             failed_crm: BTreeSet::new(),
             failed_remote: BTreeSet::new(),
             summary: PlanSummary::default(),
+            plans_made: 0,
             journal: Journal::default(),
             errors: Vec::new(),
             aborted: false,
@@ -1031,7 +1034,13 @@ impl SyncSession {
         Ok(SyncPlan { writes, summary })
     }
 
+    /// Adds one plan's summary to the run's. Writes, links, conflicts and notices add up
+    /// over the run's plans; what a plan finds standing (ambiguities, contacts the filter
+    /// leaves out, pairs needing no write) is counted from the run's first plan only, as
+    /// each later plan finds it again.
     fn merge_summary(&mut self, s: &PlanSummary) {
+        let first_plan = self.plans_made == 0;
+        self.plans_made += 1;
         let t = &mut self.summary;
         let c = &s.counts;
         t.counts.crm.created += c.crm.created;
@@ -1044,11 +1053,13 @@ impl SyncSession {
         t.counts.linked_by_phone += c.linked_by_phone;
         t.counts.linked_by_id += c.linked_by_id;
         t.counts.conflicts += c.conflicts;
-        t.counts.ambiguous += c.ambiguous;
-        t.counts.unchanged += c.unchanged;
-        t.counts.skipped_by_filter += c.skipped_by_filter;
+        if first_plan {
+            t.counts.ambiguous = c.ambiguous;
+            t.counts.unchanged = c.unchanged;
+            t.counts.skipped_by_filter = c.skipped_by_filter;
+            t.ambiguities = s.ambiguities.clone();
+        }
         t.conflicts.extend(s.conflicts.iter().cloned());
-        t.ambiguities.extend(s.ambiguities.iter().cloned());
         for x in &s.samples {
             if t.samples.len() < MAX_SAMPLES {
                 t.samples.push(x.clone());
