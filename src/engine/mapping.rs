@@ -412,7 +412,13 @@ impl Codec {
     /// A CRM field's value. `note_block` tells whether the field holds the plugin's work
     /// block: it is cut out of what every other row reads, and is all the block row reads.
     pub fn read_crm(&self, c: &CrmContact, crm_field: &str, shape: Shape, block: BlockUse) -> Value {
-        let raw = c.fields.get(crm_field);
+        self.read_crm_fields(&c.fields, crm_field, shape, block)
+    }
+
+    /// [`Codec::read_crm`] on a CRM contact's field map (a contact about to be created has
+    /// no id nor version yet).
+    pub fn read_crm_fields(&self, fields: &Map<String, Json>, crm_field: &str, shape: Shape, block: BlockUse) -> Value {
+        let raw = fields.get(crm_field);
         match shape {
             Shape::Bool => Value::Bool(matches!(raw, Some(Json::Bool(true)))),
             Shape::Emails | Shape::Phones => {

@@ -63,15 +63,22 @@ pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
         }
         let crm_keys: Vec<Vec<&str>> = crm_left.iter().map(|c| keys(c, stage)).collect();
         let remote_keys: Vec<Vec<&str>> = remote_left.iter().map(|r| keys(r, stage)).collect();
-        let mut by_key: BTreeMap<&str, (BTreeSet<usize>, BTreeSet<usize>)> = BTreeMap::new();
+        // Contacts holding each key, on each side: ascending and without repeats
+        // (contacts are visited in order, so a repeat can only be the last one pushed).
+        fn add(holders: &mut Vec<usize>, n: usize) {
+            if holders.last() != Some(&n) {
+                holders.push(n);
+            }
+        }
+        let mut by_key: BTreeMap<&str, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
         for (n, ks) in crm_keys.iter().enumerate() {
             for k in ks {
-                by_key.entry(k).or_default().0.insert(n);
+                add(&mut by_key.entry(k).or_default().0, n);
             }
         }
         for (n, ks) in remote_keys.iter().enumerate() {
             for k in ks {
-                by_key.entry(k).or_default().1.insert(n);
+                add(&mut by_key.entry(k).or_default().1, n);
             }
         }
         // Connected groups through shared keys: a group with exactly one contact on each
@@ -85,9 +92,20 @@ pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
             if cs.iter().any(|c| done_c[*c]) || rs.iter().any(|r| done_r[*r]) {
                 continue;
             }
+            // The common case: one contact on each side, whose keys lead to no one else.
+            if let ([c], [r]) = (cs.as_slice(), rs.as_slice()) {
+                let only_pair = |(cc, rr): &(Vec<usize>, Vec<usize>)| cc.iter().all(|x| x == c) && rr.iter().all(|x| x == r);
+                let closed = |ks: &Vec<&str>| ks.iter().all(|k| by_key.get(k).is_some_and(only_pair));
+                if closed(&crm_keys[*c]) && closed(&remote_keys[*r]) {
+                    done_c[*c] = true;
+                    done_r[*r] = true;
+                    m.pairs.push((crm_left[*c].id.clone(), remote_left[*r].id.clone(), stage));
+                    continue;
+                }
+            }
             // Widen to everything reachable through the other keys of these contacts.
-            let mut group_c: BTreeSet<usize> = cs.clone();
-            let mut group_r: BTreeSet<usize> = rs.clone();
+            let mut group_c: BTreeSet<usize> = cs.iter().copied().collect();
+            let mut group_r: BTreeSet<usize> = rs.iter().copied().collect();
             let mut group_keys: BTreeSet<&str> = BTreeSet::from([*key]);
             loop {
                 let before = (group_c.len(), group_r.len());
