@@ -43,7 +43,7 @@ fn main() {
     let f = workload::run(&now);
     let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
     println!("sync engine, {} CRM x {} remote contacts ({} shared), native release, {}", workload::CONTACTS, workload::CONTACTS, workload::SHARED, if cpu { "thread CPU time" } else { "wall clock" });
-    println!("first run: plan (normalize + match + merge) {:.1} ms, {} writes, {} linked by e-mail", f.first_plan_ms, f.first_writes, f.linked_by_email);
+    println!("first run: plan (normalize + match + merge) {:.1} ms, {} writes, {} linked by e-mail; of which feeding the listings {:.1} ms", f.first_plan_ms, f.first_writes, f.linked_by_email, f.first_feed_ms);
     println!("first run: reporting {} + {} confirmed writes {:.1} ms", f.first_writes, f.second_round_writes, f.confirm_ms);
     println!("state: {} bytes ({:.2} MB), save {:.1} ms, load {:.1} ms", f.state_bytes, f.state_bytes as f64 / 1e6, f.state_save_ms, f.state_load_ms);
     println!("incremental run, 1% changed on each side: plan {:.2} ms ({} writes); with state load {:.2} ms", f.incremental_plan_ms, f.incremental_writes, f.incremental_plan_ms + f.state_load_ms);

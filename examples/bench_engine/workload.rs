@@ -134,6 +134,8 @@ fn apply_patch(c: &mut CrmContact, p: &CrmPatch) {
 #[derive(Debug, Clone, Default)]
 pub struct Figures {
     pub first_plan_ms: f64,
+    /// Of `first_plan_ms`: handing both listings to the session (before `plan`).
+    pub first_feed_ms: f64,
     pub first_writes: usize,
     pub linked_by_email: u32,
     pub confirm_ms: f64,
@@ -165,8 +167,9 @@ pub fn first_run(now: &dyn Fn() -> f64, f: &mut Figures) -> (World, SyncConfig, 
     let crm_page: Vec<CrmContact> = world.crm.values().cloned().collect();
     let remote_page: Vec<RemoteRecord> = world.remote.values().cloned().collect();
     let t0 = now();
-    let (mut s, plan) = first_plan(&cfg, crm_page, remote_page);
+    let (mut s, plan, fed_at) = first_plan(now, &cfg, crm_page, remote_page);
     f.first_plan_ms = now() - t0;
+    f.first_feed_ms = fed_at - t0;
     f.first_writes = plan.writes.len();
     f.linked_by_email = plan.summary.counts.linked_by_email;
 
@@ -195,14 +198,15 @@ pub fn first_run(now: &dyn Fn() -> f64, f: &mut Figures) -> (World, SyncConfig, 
 /// Not inlined, so that a profiler can count this part alone
 /// (`valgrind --tool=callgrind --toggle-collect='*first_plan*'`).
 #[inline(never)]
-fn first_plan(cfg: &SyncConfig, crm_page: Vec<CrmContact>, remote_page: Vec<RemoteRecord>) -> (SyncSession, SyncPlan) {
+fn first_plan(now: &dyn Fn() -> f64, cfg: &SyncConfig, crm_page: Vec<CrmContact>, remote_page: Vec<RemoteRecord>) -> (SyncSession, SyncPlan, f64) {
     let mut s = SyncSession::new(cfg.clone(), SpokeState::new()).expect("default config");
     s.handle_crm_page(crm_page, Listing::Full);
     s.handle_crm_listing_done("crm-cursor-1", Listing::Full);
     s.handle_remote_page(remote_page, Listing::Full);
     s.handle_remote_listing_done("token-1", Listing::Full);
+    let fed_at = now();
     let plan = s.plan().expect("first plan");
-    (s, plan)
+    (s, plan, fed_at)
 }
 
 /// The incremental run after [`run`]'s first run: 1% of each side changed, the state
