@@ -88,3 +88,12 @@ fn every_stored_base_form_survives_a_load_and_save() {
     let state = SpokeState::from_json(json).expect("loads");
     assert_eq!(state.to_json(), json);
 }
+
+#[test]
+fn bases_read_in_any_order_keep_the_last_of_a_repeated_key() {
+    // What the map of strings did: keys sorted on save, the last of a repeat kept, an
+    // empty text kept as read.
+    let json = r#"{"v":2,"links":{"c1":{"r":"p1","cv":1,"b":{"z":"1","a":"2","m":"3","a":"4","e":""}}}}"#;
+    let state = SpokeState::from_json(json).expect("loads");
+    assert_eq!(state.to_json(), r#"{"v":2,"links":{"c1":{"r":"p1","cv":1,"b":{"a":"4","e":"","m":"3","z":"1"}}}}"#);
+}

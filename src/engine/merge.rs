@@ -10,7 +10,7 @@
 use super::mapping::{Direction, Item, Priority, Shape, Value};
 use super::normalize;
 use super::report::Side;
-use super::state::{base36, base36_eq, hash36, hash53};
+use super::state::{base36, base36_eq, hash36, hash53, Base};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What to do with one field of one pair.
@@ -151,6 +151,25 @@ impl Enc {
             Enc::Empty => base.is_empty(),
             Enc::Hash(h) => base36_eq(*h, base),
             Enc::Text(t) => t == base,
+        }
+    }
+
+    /// Whether a link holds this encoding as its base.
+    pub fn is_base(&self, base: &Base) -> bool {
+        match (self, base) {
+            (Enc::Empty, b) => b.is(""),
+            (Enc::Hash(h), Base::Hash(n)) => h == n,
+            (Enc::Hash(h), Base::Text(t)) => base36_eq(*h, t),
+            (Enc::Text(t), b) => b.is(t),
+        }
+    }
+
+    /// The encoding as a link holds it (None: empty, no base).
+    pub fn into_stored(self) -> Option<Base> {
+        match self {
+            Enc::Empty => None,
+            Enc::Hash(h) => Some(Base::Hash(h)),
+            Enc::Text(t) => Base::from_string(t),
         }
     }
 

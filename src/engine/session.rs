@@ -60,7 +60,7 @@ use super::merge::{base_of, merge_field, Enc, FieldOutcome, FieldRules};
 use super::model::RemoteRecord;
 use super::plan::{PlannedWrite, SyncPlan, WriteOp, WriteResult};
 use super::report::{ChangeSample, ConflictRecord, PlanSummary, Side, MAX_SAMPLES};
-use super::state::{hash36, Link, PendingCreate, SpokeState, UNKNOWN_BASE};
+use super::state::{hash36, Base, Bases, Link, PendingCreate, RowKey, SpokeState, UNKNOWN_BASE};
 use crate::crm::{CrmContact, CrmPatch, NewCrmContact};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -110,7 +110,7 @@ impl ReadRows {
 struct Row {
     crm_field: String,
     remote_field: String,
-    key: String,
+    key: RowKey,
     shape: Shape,
     direction: Direction,
     priority: mapping::Priority,
@@ -134,15 +134,15 @@ struct SideListing {
 #[derive(Debug, Clone, Default)]
 struct PendingBases {
     /// field key → (base, CRM write outstanding, remote write outstanding)
-    fields: BTreeMap<String, (String, bool, bool)>,
+    fields: BTreeMap<RowKey, (Option<Base>, bool, bool)>,
 }
 
 #[derive(Debug, Clone)]
 enum OpContext {
-    CrmCreate { remote_id: String, remote_etag: String, base: BTreeMap<String, String>, replaces: Option<String> },
+    CrmCreate { remote_id: String, remote_etag: String, base: Bases, replaces: Option<String> },
     CrmUpdate { crm_id: String, before: CrmPatch, after: CrmPatch, flag: bool },
     CrmDelete { crm_id: String, before: Option<CrmContact> },
-    RemoteCreate { crm_id: String, crm_version: u64, base: BTreeMap<String, String>, replaces: Option<String> },
+    RemoteCreate { crm_id: String, crm_version: u64, base: Bases, replaces: Option<String> },
     RemoteUpdate { crm_id: String, before: RemoteRecord },
     RemoteDelete { crm_id: Option<String>, before: Option<RemoteRecord> },
 }
@@ -154,7 +154,7 @@ enum Deferred {
     RetireRemote(String),
     Release(String, String),
     Link(String, Link),
-    Agree(String, Vec<(String, String)>, u64, String, bool),
+    Agree(String, Vec<(RowKey, Option<Base>)>, u64, String, bool),
     InFilter(String, bool),
     Clean(Option<String>, Option<String>),
     Dirty(Option<String>, Option<String>),
@@ -255,7 +255,7 @@ impl SyncSession {
             rows.push(Row {
                 crm_field: r.crm_field.clone(),
                 remote_field: r.remote_field.clone(),
-                key,
+                key: RowKey::from(key),
                 shape,
                 plain_text: matches!(shape, Shape::Text | Shape::Date | Shape::Url) && block == BlockUse::None && r.remote_field != mapping::WORK_DETAILS,
                 direction: if r.remote_field == mapping::WORK_DETAILS { Direction::ToCrm } else { direction },
@@ -268,7 +268,7 @@ impl SyncSession {
             rows.push(Row {
                 crm_field: String::new(),
                 remote_field: "labels".into(),
-                key: "labels".into(),
+                key: RowKey::from("labels"),
                 shape: Shape::Labels,
                 direction: Direction::Both,
                 priority: mapping::Priority::Newest,
@@ -545,36 +545,36 @@ impl SyncSession {
     }
 
     /// A remote record built from a CRM contact (for creates).
-    fn remote_from_crm(&self, c: &CrmContact) -> (RemoteRecord, BTreeMap<String, String>) {
+    fn remote_from_crm(&self, c: &CrmContact) -> (RemoteRecord, Bases) {
         let mut rec = RemoteRecord { crm_id: if self.cfg.capabilities.carries_crm_id { Some(c.id.clone()) } else { None }, ..RemoteRecord::default() };
-        let mut base = BTreeMap::new();
+        let mut base = Vec::with_capacity(self.rows.len());
         for row in &self.rows {
             if matches!(row.direction, Direction::Both | Direction::ToRemote) {
                 let full = self.read_crm_row(c, row);
-                base.insert(row.key.clone(), base_of(row.shape, &full));
+                base.push((row.key.clone(), Base::from_string(base_of(row.shape, &full))));
                 let v = match (full, self.capacity(row)) {
                     (Value::Items(items), cap) => Value::Items(super::merge::project(&items, cap)),
                     (other, _) => other,
                 };
                 self.codec.write_remote(&mut rec.contact, &row.remote_field, &v, &self.cfg.labels);
             } else {
-                base.insert(row.key.clone(), UNKNOWN_BASE.to_string());
+                base.push((row.key.clone(), unknown_base()));
             }
         }
-        (rec, base)
+        (rec, base.into_iter().collect())
     }
 
     /// A new CRM contact built from a remote record (for creates).
-    fn crm_from_remote(&self, r: &RemoteRecord) -> (NewCrmContact, BTreeMap<String, String>) {
+    fn crm_from_remote(&self, r: &RemoteRecord) -> (NewCrmContact, Bases) {
         let mut n = NewCrmContact::default();
-        let mut base = BTreeMap::new();
+        let mut base = Vec::with_capacity(self.rows.len());
         for row in &self.rows {
             if !matches!(row.direction, Direction::Both | Direction::ToCrm) {
-                base.insert(row.key.clone(), UNKNOWN_BASE.to_string());
+                base.push((row.key.clone(), unknown_base()));
                 continue;
             }
             let v = self.read_remote_row(r, row);
-            base.insert(row.key.clone(), base_of(row.shape, &v));
+            base.push((row.key.clone(), Base::from_string(base_of(row.shape, &v))));
             if v.is_empty() {
                 continue;
             }
@@ -605,7 +605,7 @@ impl SyncSession {
             }
             FilterMode::All => {}
         }
-        (n, base)
+        (n, base.into_iter().collect())
     }
 
     /// Lists and tags after replacing the mapped memberships with `labels`.
@@ -635,14 +635,14 @@ impl SyncSession {
         if c.version == link.crm_version {
             return false;
         }
-        link.fresh || self.rows.iter().any(|row| link.base.get(&row.key).is_none_or(|b| b != UNKNOWN_BASE && *b != base_of(row.shape, &self.read_crm_row(c, row))))
+        link.fresh || self.rows.iter().any(|row| link.base.get(&row.key).is_none_or(|b| !b.is_unknown() && !b.is(&base_of(row.shape, &self.read_crm_row(c, row)))))
     }
 
     fn content_changed_since_base_remote(&self, r: &RemoteRecord, link: &Link) -> bool {
         if r.etag == link.remote_etag {
             return false;
         }
-        link.fresh || self.rows.iter().any(|row| link.base.get(&row.key).is_none_or(|b| b != UNKNOWN_BASE && *b != base_of(row.shape, &self.read_remote_row(r, row))))
+        link.fresh || self.rows.iter().any(|row| link.base.get(&row.key).is_none_or(|b| !b.is_unknown() && !b.is(&base_of(row.shape, &self.read_remote_row(r, row)))))
     }
 
     /// The writes of this round. Errors: a failed listing (its own error), a guard
@@ -970,7 +970,7 @@ impl SyncSession {
         summary.ambiguities.extend(m.ambiguities.iter().cloned());
         for (cid, rid) in new_links {
             let (Some(c), Some(r)) = (self.crm.get(&cid), self.remote.get(&rid)) else { continue };
-            let link = Link { remote_id: rid.clone(), crm_version: c.version, remote_etag: r.etag.clone(), base: BTreeMap::new(), in_filter: self.passes_filter(c), fresh: true };
+            let link = Link { remote_id: rid.clone(), crm_version: c.version, remote_etag: r.etag.clone(), base: Bases::default(), in_filter: self.passes_filter(c), fresh: true };
             if self.summary.samples.len() + summary.samples.len() < MAX_SAMPLES {
                 summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "link".into(), fields: vec![] });
             }
@@ -1112,24 +1112,27 @@ impl SyncSession {
         let mut remote_new: Option<RemoteRecord> = None;
         let mut remote_fields: Vec<String> = Vec::new();
         let mut crm_changed_fields: Vec<String> = Vec::new();
-        let mut agreed: Vec<(String, String)> = Vec::with_capacity(self.rows.len());
-        let mut waiting: BTreeMap<String, (String, bool, bool)> = BTreeMap::new();
+        let mut agreed: Vec<(RowKey, Option<Base>)> = Vec::with_capacity(self.rows.len());
+        let mut waiting: BTreeMap<RowKey, (Option<Base>, bool, bool)> = BTreeMap::new();
         let (mut read_c, mut read_r) = read;
         for (n, row) in self.rows.iter().enumerate() {
             if let Some(same) = self.same_text_on_both_sides(c, r, row) {
                 // Both sides hold the same normal form: whatever the base, the direction
                 // and the rule, nothing is written and the base becomes that form (what
                 // `merge_field` decides, without building either value).
-                if link.fresh || !link.base.get(&row.key).is_some_and(|b| same.is(b)) {
-                    agreed.push((row.key.clone(), same.into_base()));
+                if link.fresh || !link.base.get(&row.key).is_some_and(|b| same.is_base(b)) {
+                    agreed.push((row.key.clone(), same.into_stored()));
                 }
                 continue;
             }
             let cv = read_c.take(n).unwrap_or_else(|| self.read_crm_row(c, row));
             let rv = read_r.take(n).unwrap_or_else(|| self.read_remote_row(r, row));
-            let base = if link.fresh { None } else { link.base.get(&row.key).map(String::as_str).or(Some("")).filter(|b| *b != UNKNOWN_BASE) };
+            // The merge reads bases as their stored text (lists are parsed from it).
+            let base_text = if link.fresh { None } else { Some(link.base.get(&row.key).map_or(std::borrow::Cow::Borrowed(""), Base::text)) };
+            let base = base_text.as_deref().filter(|b| *b != UNKNOWN_BASE);
             let rules = FieldRules { shape: row.shape, direction: row.direction, priority: row.priority, fill_empty: row.fill_empty, newest, remote_capacity: self.capacity(row) };
             let FieldOutcome { mut to_crm, mut to_remote, base: new_base, conflict, dropped } = merge_field(&rules, &cv, &rv, base);
+            let new_base = Base::from_string(new_base);
             let mut suppressed = false;
             if to_crm.is_some() && !self.cfg.import {
                 to_crm = None;
@@ -1179,16 +1182,22 @@ impl SyncSession {
             if suppressed {
                 // Not written: the base stays, so the change is still seen next time.
                 if link.fresh {
-                    agreed.push((row.key.clone(), UNKNOWN_BASE.to_string()));
+                    agreed.push((row.key.clone(), unknown_base()));
                 }
             } else if to_crm.is_none() && to_remote.is_none() {
-                if current.map(String::as_str) != Some(new_base.as_str()) || link.fresh {
+                // (No base and an empty one are the same agreement.)
+                let same = match (current, &new_base) {
+                    (Some(c), Some(n)) => c == n,
+                    (Some(c), None) => c.is(""),
+                    (None, n) => n.is_none(),
+                };
+                if !same || link.fresh {
                     agreed.push((row.key.clone(), new_base));
                 }
             } else {
                 waiting.insert(row.key.clone(), (new_base, to_crm.is_some(), to_remote.is_some()));
                 if link.fresh {
-                    agreed.push((row.key.clone(), UNKNOWN_BASE.to_string()));
+                    agreed.push((row.key.clone(), unknown_base()));
                 }
             }
         }
@@ -1264,14 +1273,10 @@ impl SyncSession {
                     if l.fresh {
                         // A first merge: the whole base at once (one entry per mapping row,
                         // row keys are unique), built in bulk rather than entry by entry.
-                        l.base = fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+                        l.base = fields.into_iter().collect();
                     } else {
                         for (k, v) in fields {
-                            if v.is_empty() {
-                                l.base.remove(&k);
-                            } else {
-                                l.base.insert(k, v);
-                            }
+                            l.base.set(&k, v);
                         }
                     }
                     l.fresh = false;
@@ -1330,11 +1335,7 @@ impl SyncSession {
         }
         if let Some(l) = self.state.link_mut(crm_id) {
             for (k, v) in done {
-                if v.is_empty() {
-                    l.base.remove(&k);
-                } else {
-                    l.base.insert(k, v);
-                }
+                l.base.set(&k, v);
             }
         }
     }
@@ -1370,7 +1371,7 @@ impl SyncSession {
                     self.state.unlink(&old);
                     self.crm.remove(&old);
                 }
-                let link = Link { remote_id: remote_id.clone(), crm_version: created.version, remote_etag, base: base.into_iter().filter(|(_, v)| !v.is_empty()).collect(), in_filter: self.passes_filter(&created), fresh: false };
+                let link = Link { remote_id: remote_id.clone(), crm_version: created.version, remote_etag, base, in_filter: self.passes_filter(&created), fresh: false };
                 self.apply(Deferred::Link(created.id.clone(), link));
                 self.journal.records.push(JournalRecord::CrmCreated { crm_id: created.id.clone(), version: created.version });
                 self.crm.insert(created.id.clone(), created);
@@ -1382,7 +1383,7 @@ impl SyncSession {
                     }
                 }
                 let in_filter = self.crm.get(&crm_id).is_none_or(|c| self.passes_filter(c));
-                let link = Link { remote_id: created.id.clone(), crm_version, remote_etag: created.etag.clone(), base: base.into_iter().filter(|(_, v)| !v.is_empty()).collect(), in_filter, fresh: false };
+                let link = Link { remote_id: created.id.clone(), crm_version, remote_etag: created.etag.clone(), base, in_filter, fresh: false };
                 self.apply(Deferred::Link(crm_id.clone(), link));
                 self.journal.records.push(JournalRecord::RemoteCreated { remote_id: created.id.clone(), etag: created.etag.clone() });
                 self.remote.insert(created.id.clone(), created);
@@ -1487,6 +1488,11 @@ impl SyncSession {
     pub fn state(&self) -> &SpokeState {
         &self.state
     }
+}
+
+/// The base of a field whose agreed value is not known ([`UNKNOWN_BASE`]).
+fn unknown_base() -> Option<Base> {
+    Base::parse(UNKNOWN_BASE)
 }
 
 fn op_rank(op: &WriteOp) -> (u8, &str) {

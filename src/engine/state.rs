@@ -10,6 +10,7 @@
 use super::error::EngineError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// The current serialized version.
 pub const STATE_VERSION: u32 = 2;
@@ -27,8 +28,8 @@ pub struct Link {
     #[serde(rename = "re", default, skip_serializing_if = "String::is_empty")]
     pub remote_etag: String,
     /// Base per canonical field id: the encoded normalized value both sides agreed on.
-    #[serde(rename = "b", default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub base: BTreeMap<String, String>,
+    #[serde(rename = "b", default, skip_serializing_if = "Bases::is_empty")]
+    pub base: Bases,
     /// The CRM contact was inside the export filter at the last run (for `filter.onLeave`).
     #[serde(rename = "f", default = "yes", skip_serializing_if = "is_true")]
     pub in_filter: bool,
@@ -41,6 +42,238 @@ pub struct Link {
 
 /// The base of a field whose agreed value is not known.
 pub const UNKNOWN_BASE: &str = "?";
+
+/// A mapping row's key (the canonical field id, made unique per table): shared by the
+/// session's rows and every link's bases, so that recording a base copies no text.
+pub type RowKey = Arc<str>;
+
+/// One field's agreed base. Most are a single value's hash, held as the number itself;
+/// the rest (list encodings, [`UNKNOWN_BASE`], any stored form this code would not write
+/// itself) as the text read. An empty base is not held at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    /// A single value's hash: written as its base-36 digits.
+    Hash(u64),
+    /// Any other form, kept as it was.
+    Text(Box<str>),
+}
+
+impl Base {
+    /// The base a stored text stands for; None for "" (no base).
+    pub fn parse(s: &str) -> Option<Base> {
+        if s.is_empty() {
+            return None;
+        }
+        // Only the digits this code writes for a hash become a number, so that writing it
+        // back gives the same text.
+        let n = parse_base36(s).filter(|n| base36_eq(*n, s));
+        Some(match n {
+            Some(n) => Base::Hash(n),
+            None => Base::Text(s.into()),
+        })
+    }
+
+    /// [`Base::parse`] of a text already owned (no copy for the other forms).
+    pub fn from_string(s: String) -> Option<Base> {
+        match Base::parse(&s)? {
+            Base::Text(_) => Some(Base::Text(s.into_boxed_str())),
+            hash => Some(hash),
+        }
+    }
+
+    /// Whether this is the stored text `s`.
+    pub fn is(&self, s: &str) -> bool {
+        match self {
+            Base::Hash(n) => base36_eq(*n, s),
+            Base::Text(t) => &**t == s,
+        }
+    }
+
+    /// The agreed value is not known.
+    pub fn is_unknown(&self) -> bool {
+        self.is(UNKNOWN_BASE)
+    }
+
+    /// The stored text (written out for a hash).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Base::Hash(n) => std::borrow::Cow::Owned(base36(*n)),
+            Base::Text(t) => std::borrow::Cow::Borrowed(t),
+        }
+    }
+}
+
+/// The bases of one link, sorted by row key (a handful per link: a sorted vector, one
+/// allocation, where a map of strings took one per key and per value). Serialized as the
+/// JSON object `{key: base}`, the form version 2 has always had.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bases(Vec<(RowKey, Base)>);
+
+impl Bases {
+    /// No base at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many fields have a base.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| (**k).cmp(key))
+    }
+
+    /// The base of a field.
+    pub fn get(&self, key: &str) -> Option<&Base> {
+        self.find(key).ok().and_then(|i| self.0.get(i)).map(|(_, b)| b)
+    }
+
+    /// Sets (`Some`) or removes (`None`: an empty base) a field's base.
+    pub fn set(&mut self, key: &RowKey, base: Option<Base>) {
+        match (self.find(key), base) {
+            (Ok(i), Some(b)) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = b;
+                }
+            }
+            (Ok(i), None) => {
+                self.0.remove(i);
+            }
+            (Err(i), Some(b)) => self.0.insert(i, (key.clone(), b)),
+            (Err(_), None) => {}
+        }
+    }
+
+    /// Each field and its base, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Base)> {
+        self.0.iter().map(|(k, b)| (&**k, b))
+    }
+}
+
+impl FromIterator<(RowKey, Option<Base>)> for Bases {
+    /// Empty bases are left out; of two bases for one key the last wins.
+    fn from_iter<I: IntoIterator<Item = (RowKey, Option<Base>)>>(iter: I) -> Self {
+        let mut v: Vec<(RowKey, Base)> = iter.into_iter().filter_map(|(k, b)| Some((k, b?))).collect();
+        // Stable: equal keys keep their order, and the last one is kept. (A stored state
+        // lists them sorted already.)
+        if !v.is_sorted_by(|a, b| a.0 <= b.0) {
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        // Of equal neighbours the earlier slot is kept with the later value.
+        v.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        Bases(v)
+    }
+}
+
+impl Serialize for Bases {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = ser.serialize_map(Some(self.0.len()))?;
+        for (k, b) in &self.0 {
+            match b {
+                Base::Hash(n) => {
+                    let mut buf = [0u8; 13];
+                    let digits = std::str::from_utf8(base36_digits(*n, &mut buf)).unwrap_or_default();
+                    m.serialize_entry(&**k, digits)?;
+                }
+                Base::Text(t) => m.serialize_entry(&**k, &**t)?,
+            }
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Bases {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        // The same reading as the map of strings it replaces: keys in any order, the
+        // last of a repeated key wins, empty texts hold no base. Keys and hashes are read
+        // from the text in place: a hash base allocates nothing, a key is shared.
+        de.deserialize_map(BasesVisitor)
+    }
+}
+
+struct BasesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for BasesVisitor {
+    type Value = Bases;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object of field bases")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Bases, A::Error> {
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key_seed(Text(intern))? {
+            // An empty text is kept as read (this code never stores one, but a stored one
+            // reads as it always did).
+            out.push((key, Some(map.next_value_seed(Text(|v: &str| Base::parse(v).unwrap_or(Base::Text("".into()))))?)));
+        }
+        Ok(out.into_iter().collect())
+    }
+}
+
+/// Reads a JSON string through `f` without owning a copy of it first.
+struct Text<F>(F);
+
+impl<'de, T, F: FnOnce(&str) -> T> serde::de::DeserializeSeed<'de> for Text<F> {
+    type Value = T;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<T, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de, T, F: FnOnce(&str) -> T> serde::de::Visitor<'de> for Text<F> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        Ok((self.0)(v))
+    }
+}
+
+/// The row keys met while loading states, and where the last one found was.
+struct Interned {
+    keys: Vec<RowKey>,
+    last: usize,
+}
+
+std::thread_local! {
+    /// The same dozen keys on every link share one allocation each (a bounded list:
+    /// mapping tables are small).
+    static KEYS: std::cell::RefCell<Interned> = const { std::cell::RefCell::new(Interned { keys: Vec::new(), last: 0 }) };
+}
+
+/// The shared [`RowKey`] for `key`.
+fn intern(key: &str) -> RowKey {
+    KEYS.with(|cell| {
+        let mut t = cell.borrow_mut();
+        // Every link lists its keys in the same (sorted) order: the one after the last
+        // found is the likely one.
+        let n = t.keys.len();
+        let at = (0..n).map(|i| (t.last + 1 + i) % n).find(|&i| t.keys.get(i).is_some_and(|k| &**k == key));
+        if let Some((i, k)) = at.and_then(|i| Some((i, t.keys.get(i)?.clone()))) {
+            t.last = i;
+            return k;
+        }
+        let k = RowKey::from(key);
+        if n < 64 {
+            t.keys.push(k.clone());
+            t.last = n;
+        }
+        k
+    })
+}
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -267,6 +500,22 @@ fn base36_digits(mut n: u64, buf: &mut [u8; 13]) -> &[u8] {
 pub fn base36(n: u64) -> String {
     let mut buf = [0u8; 13];
     String::from_utf8(base36_digits(n, &mut buf).to_vec()).unwrap_or_default()
+}
+
+/// The number whose base-36 digits (lowercase) `s` is; None for anything else or past
+/// 64 bits.
+fn parse_base36(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 13 {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, b| {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'z' => b - b'a' + 10,
+            _ => return None,
+        };
+        n.checked_mul(36)?.checked_add(u64::from(d))
+    })
 }
 
 /// Whether `s` is `n` in base 36, without allocating.
