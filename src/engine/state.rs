@@ -154,7 +154,13 @@ impl Bases {
 impl FromIterator<(RowKey, Option<Base>)> for Bases {
     /// Empty bases are left out; of two bases for one key the last wins.
     fn from_iter<I: IntoIterator<Item = (RowKey, Option<Base>)>>(iter: I) -> Self {
-        let mut v: Vec<(RowKey, Base)> = iter.into_iter().filter_map(|(k, b)| Some((k, b?))).collect();
+        Bases::from_unsorted(iter.into_iter().filter_map(|(k, b)| Some((k, b?))).collect())
+    }
+}
+
+impl Bases {
+    /// Sorted by key, the last of a repeated key kept.
+    fn from_unsorted(mut v: Vec<(RowKey, Base)>) -> Bases {
         // Stable: equal keys keep their order, and the last one is kept. (A stored state
         // lists them sorted already.)
         if !v.is_sorted_by(|a, b| a.0 <= b.0) {
@@ -209,13 +215,14 @@ impl<'de> serde::de::Visitor<'de> for BasesVisitor {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Bases, A::Error> {
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        // Room for a default mapping's rows at once (the reader does not say how many).
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
         while let Some(key) = map.next_key_seed(Text(intern))? {
             // An empty text is kept as read (this code never stores one, but a stored one
             // reads as it always did).
-            out.push((key, Some(map.next_value_seed(Text(|v: &str| Base::parse(v).unwrap_or(Base::Text("".into()))))?)));
+            out.push((key, map.next_value_seed(Text(|v: &str| Base::parse(v).unwrap_or(Base::Text("".into()))))?));
         }
-        Ok(out.into_iter().collect())
+        Ok(Bases::from_unsorted(out))
     }
 }
 
