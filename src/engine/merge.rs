@@ -10,7 +10,8 @@
 use super::mapping::{Direction, Item, Priority, Shape, Value};
 use super::normalize;
 use super::report::Side;
-use super::state::{base36, base36_eq, hash36, hash53, Base};
+use super::model::ValueKind;
+use super::state::{base36, base36_eq, hash36, hash53, push_base36, Base};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What to do with one field of one pair.
@@ -298,11 +299,8 @@ fn merge_items(rules: &FieldRules, crm: &[Item], remote: &[Item], base: Option<&
     // order (and the remote can hold them all). Whatever the base and the direction, the
     // full merge below then keeps every element as it is, writes nothing and agrees on
     // that list; most pairs of most runs are in this case.
-    if rules.direction != Direction::None && rules.remote_capacity.is_none_or(|cap| remote.len() <= cap) {
-        let ce = encode_base_ordered(crm);
-        if ce == encode_base_ordered(remote) {
-            return FieldOutcome { to_crm: None, to_remote: None, base: ce, conflict: None, dropped: 0 };
-        }
+    if rules.direction != Direction::None && rules.remote_capacity.is_none_or(|cap| remote.len() <= cap) && same_ordered_encoding(crm, remote) {
+        return FieldOutcome { to_crm: None, to_remote: None, base: encode_base_ordered(crm), conflict: None, dropped: 0 };
     }
     let hashed = |v: &[Item]| -> Vec<(String, Item)> { v.iter().map(|i| (hash36(&i.key), i.clone())).collect() };
     let c = hashed(crm);
@@ -446,6 +444,18 @@ fn merge_items(rules: &FieldRules, crm: &[Item], remote: &[Item], base: Option<&
     out
 }
 
+/// Whether two lists have equal [`encode_base_ordered`] encodings, compared element by
+/// element without writing either out: same length, and per position the same key hash,
+/// kind code and primary mark.
+fn same_ordered_encoding(a: &[Item], b: &[Item]) -> bool {
+    let same_kind = |x: &Item, y: &Item| match (&x.kind, &y.kind) {
+        // A custom label is encoded by its own code, which may equal a standard one.
+        (ValueKind::Custom(_), _) | (_, ValueKind::Custom(_)) => kind_code(x) == kind_code(y),
+        (k, l) => k == l,
+    };
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.primary == y.primary && same_kind(x, y) && hash53(&x.key) == hash53(&y.key))
+}
+
 /// Like [`encode_base`] for lists but keeping the order (the projection needs it).
 fn encode_base_ordered(items: &[Item]) -> String {
     let mut out = String::with_capacity(items.len() * 16);
@@ -453,7 +463,7 @@ fn encode_base_ordered(items: &[Item]) -> String {
         if n > 0 {
             out.push(',');
         }
-        out.push_str(&hash36(&i.key));
+        push_base36(&mut out, hash53(&i.key));
         out.push(':');
         match &i.kind {
             super::model::ValueKind::Home => out.push('h'),

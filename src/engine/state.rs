@@ -525,6 +525,14 @@ fn parse_base36(s: &str) -> Option<u64> {
     })
 }
 
+/// Appends `n` in base 36 to `out` (no intermediate string).
+pub fn push_base36(out: &mut String, n: u64) {
+    let mut buf = [0u8; 13];
+    for d in base36_digits(n, &mut buf) {
+        out.push(char::from(*d));
+    }
+}
+
 /// Whether `s` is `n` in base 36, without allocating.
 pub fn base36_eq(n: u64, s: &str) -> bool {
     let mut buf = [0u8; 13];
