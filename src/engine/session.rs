@@ -96,12 +96,15 @@ impl FetchRequest {
 /// Values of a record's rows already read this round, by row index (the matching keys'
 /// rows): the merge takes them instead of reading the record again.
 #[derive(Debug, Default)]
-struct ReadRows(Vec<Option<Value>>);
+struct ReadRows(Vec<(usize, Value)>);
 
 impl ReadRows {
-    /// The value of row `n` if it was read (moved out: each is used once).
+    /// The value of row `n` if it was read (moved out: each is used once). Only the
+    /// rows read are held (two of a default mapping's fifteen): 50,000 records' worth
+    /// of empty slots would be fresh memory to touch.
     fn take(&mut self, n: usize) -> Option<Value> {
-        self.0.get_mut(n).and_then(Option::take)
+        let at = self.0.iter().position(|(row, _)| *row == n)?;
+        Some(self.0.swap_remove(at).1)
     }
 }
 
@@ -1081,14 +1084,14 @@ impl SyncSession {
 
     /// The values of the rows matching reads (e-mails, phones) of one record.
     fn read_key_rows(&self, read: impl Fn(&Row) -> Value) -> ReadRows {
-        ReadRows(self.rows.iter().map(|row| matches!(row.shape, Shape::Emails | Shape::Phones).then(|| read(row))).collect())
+        ReadRows(self.rows.iter().enumerate().filter(|(_, row)| matches!(row.shape, Shape::Emails | Shape::Phones)).map(|(n, row)| (n, read(row))).collect())
     }
 
     /// A record's matching keys from its read rows: every e-mail and phone key.
     fn candidate(&self, id: &str, read: &ReadRows) -> Candidate {
         let mut cand = Candidate { id: id.to_string(), ..Candidate::default() };
-        for (row, value) in self.rows.iter().zip(&read.0) {
-            let Some(Value::Items(items)) = value else { continue };
+        for (n, value) in &read.0 {
+            let (Some(row), Value::Items(items)) = (self.rows.get(*n), value) else { continue };
             let keys = items.iter().map(|i| i.key.clone());
             match row.shape {
                 Shape::Emails => cand.emails.extend(keys),
