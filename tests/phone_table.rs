@@ -162,25 +162,7 @@ fn generate() -> String {
 //! The facts the phone fast path needs per region, so that the wasm plugin reads plainly
 //! written numbers without linking a libphonenumber port.
 
-/// One region of the metadata (`\"001\"` for the non-geographic calling codes).
-#[derive(Debug)]
-pub struct PhoneRegion {{
-    /// ISO 3166 alpha-2 code, or `\"001\"`.
-    pub id: &'static str,
-    /// The country calling code.
-    pub code: u16,
-    /// The national (trunk) prefix, `\"\"` when the region has none.
-    pub national_prefix: &'static str,
-    /// Stripping the national prefix is all national-prefix parsing does (no parsing
-    /// pattern other than the prefix itself, no transform rule).
-    pub plain_prefix: bool,
-    /// Possible national-number lengths of every number type: bit n set for length n.
-    pub lengths: u32,
-    /// The international (IDD) prefix as alternatives, each a sequence of digit classes
-    /// (the digits each position allows): a run of digits starts with the international
-    /// prefix when some alternative matches its first digits.
-    pub idd: &'static [&'static [&'static str]],
-}}
+use super::normalize::PhoneRegion;
 
 /// Every region, sorted by calling code.
 pub static REGIONS: [PhoneRegion; {}] = [

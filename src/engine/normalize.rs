@@ -7,7 +7,7 @@
 //! take a fast path driven by libphonenumber's own metadata ([`super::phone_table`]).
 
 use super::phone_service::{self, PhoneService};
-use super::phone_table::{PhoneRegion, REGIONS};
+use super::phone_table::REGIONS;
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Prefix of the normal form of a phone that libphonenumber cannot parse (or that no
@@ -160,6 +160,26 @@ fn region_index(id: &str) -> Option<u16> {
         return None;
     }
     REGIONS.iter().position(|r| r.id.eq_ignore_ascii_case(id)).and_then(|i| u16::try_from(i).ok())
+}
+
+/// One region of the metadata (`"001"` for the non-geographic calling codes).
+#[derive(Debug)]
+pub struct PhoneRegion {
+    /// ISO 3166 alpha-2 code, or `"001"`.
+    pub id: &'static str,
+    /// The country calling code.
+    pub code: u16,
+    /// The national (trunk) prefix, `""` when the region has none.
+    pub national_prefix: &'static str,
+    /// Stripping the national prefix is all national-prefix parsing does (no parsing
+    /// pattern other than the prefix itself, no transform rule).
+    pub plain_prefix: bool,
+    /// Possible national-number lengths of every number type: bit n set for length n.
+    pub lengths: u32,
+    /// The international (IDD) prefix as alternatives, each a sequence of digit classes
+    /// (the digits each position allows): a run of digits starts with the international
+    /// prefix when some alternative matches its first digits.
+    pub idd: &'static [&'static [&'static str]],
 }
 
 /// The regions sharing a calling code (empty for an unknown code).
