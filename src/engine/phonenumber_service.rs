@@ -27,17 +27,8 @@ fn parse(text: &str, region: Option<&str>) -> Option<phonenumber::PhoneNumber> {
         Some(r) => Some(CountryId::from_str(r).ok()?),
         None => None,
     };
-    let n = phonenumber::parse(region, text).ok()?;
-    // E.164 output must parse back to itself, or the form would not be stable: the crate
-    // is not idempotent on some invalid numbers (it strips a national prefix again from
-    // its own output).
-    let e164 = n.format().mode(Mode::E164).to_string();
-    if e164.len() < 3 {
-        return None;
-    }
-    let again = phonenumber::parse(None, &e164).ok()?;
-    if again.format().mode(Mode::E164).to_string() != e164 {
-        return None;
-    }
-    Some(n)
+    // Whether the answer is a stable normal form (the crate strips a national prefix again
+    // from its own output for some invalid numbers) is the normalizer's check, for every
+    // service: `PhoneNormalizer::by_service`.
+    phonenumber::parse(region, text).ok()
 }
