@@ -413,14 +413,18 @@ impl SpokeState {
 
     /// Links a pair, keeping the bijection: any older link of either id is dropped.
     pub fn link(&mut self, crm_id: &str, link: Link) {
-        if let Some(old) = self.remote_index.get(&link.remote_id).cloned() {
-            self.links.remove(&old);
+        // Two searches, not four: each insert hands back what it replaced.
+        let remote_id = link.remote_id.clone();
+        if let Some(old) = self.links.insert(crm_id.to_string(), link) {
+            if old.remote_id != remote_id {
+                self.remote_index.remove(&old.remote_id);
+            }
         }
-        if let Some(old) = self.links.get(crm_id) {
-            self.remote_index.remove(&old.remote_id);
+        if let Some(old_crm) = self.remote_index.insert(remote_id, crm_id.to_string()) {
+            if old_crm != crm_id {
+                self.links.remove(&old_crm);
+            }
         }
-        self.remote_index.insert(link.remote_id.clone(), crm_id.to_string());
-        self.links.insert(crm_id.to_string(), link);
     }
 
     /// Removes a link.
