@@ -12,6 +12,8 @@ mod engine_support;
 use contact_sync::crm::{CrmFieldSchema, CrmFieldType};
 use contact_sync::engine::lease::{acquire, is_ours, renew, Lease, LeaseDecision};
 use contact_sync::engine::mapping::{check_rows, default_mapping, Direction, FieldMappingRow, Priority};
+use contact_sync::engine::journal::JournalRecord;
+use contact_sync::engine::model::{Contact, RemoteRecord};
 use contact_sync::engine::plan::{WriteOp, WriteResult};
 use contact_sync::engine::session::{Listing, SyncSession};
 use contact_sync::engine::state::{PendingCreate, SpokeState};
@@ -535,6 +537,41 @@ fn a_checkpoint_holds_only_confirmed_writes() {
     let created = contact_sync::engine::RemoteRecord { id: "people/server-chosen".into(), etag: "e9".into(), ..record };
     s2.handle_write_result(plan2.writes[0].id, WriteResult::Remote(created));
     assert_eq!(s2.checkpoint().remote_of(&id), Some("people/server-chosen"));
+}
+
+#[test]
+fn the_journal_keeps_the_remote_record_each_update_was_planned_against() {
+    let cfg = open_config();
+    let mut w = World::default();
+    let id = w.crm.create(crm_fields("Jo", "Urnal", &["jo@x.fr"], &[], ""));
+    let st = settle(&mut w, &cfg, "");
+    let rid = linked(&st, &id);
+    w.crm.set(&id, "jobTitle", json!("Acheteuse"));
+    let planned = w.remote.records[&rid].clone();
+    for page_between in [false, true] {
+        let mut s = listed(&w, &cfg, &st, false);
+        let plan = s.plan().unwrap();
+        let write = plan.writes.iter().find(|x| matches!(x.op, WriteOp::RemoteUpdate { .. })).expect("an update of the remote copy");
+        let WriteOp::RemoteUpdate { record, .. } = &write.op else { unreachable!() };
+        if page_between {
+            // A later copy arrives before the write is reported (the runner never does
+            // this, the session's API allows it): the journal still holds the planned one.
+            let later = RemoteRecord { etag: "e-later".into(), contact: Contact { note: "later".into(), ..planned.contact.clone() }, ..planned.clone() };
+            s.handle_remote_page(vec![later], Listing::Fetched);
+        }
+        let confirmed = RemoteRecord { etag: "e-after".into(), ..record.clone() };
+        s.handle_write_result(write.id, WriteResult::Remote(confirmed.clone()));
+        let updates: Vec<(RemoteRecord, RemoteRecord)> = s
+            .journal()
+            .records
+            .iter()
+            .filter_map(|r| match r {
+                JournalRecord::RemoteUpdated { before, after } => Some((before.clone(), after.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(updates, vec![(planned.clone(), confirmed)], "a page between the plan and the report: {page_between}");
+    }
 }
 
 #[test]

@@ -146,7 +146,11 @@ enum OpContext {
     CrmUpdate { crm_id: String, before: CrmPatch, after: CrmPatch, flag: bool },
     CrmDelete { crm_id: String, before: Option<CrmContact> },
     RemoteCreate { crm_id: String, crm_version: u64, base: Bases, replaces: Option<String> },
-    RemoteUpdate { crm_id: String, before: RemoteRecord },
+    /// `before` is None while the record planned against is still the session's copy
+    /// (`remote[remote_id]`): the journal takes it from there when the write is confirmed,
+    /// so planning copies no record for it. A page or a missing-report that replaces that
+    /// copy first moves it here ([`hold_befores`]).
+    RemoteUpdate { crm_id: String, remote_id: String, before: Option<RemoteRecord> },
     RemoteDelete { crm_id: Option<String>, before: Option<RemoteRecord> },
 }
 
@@ -310,15 +314,8 @@ impl SyncSession {
         if listing == Listing::Full {
             self.crm_listing.full = true;
         }
-        for c in contacts {
-            if c.deleted {
-                self.crm.remove(&c.id);
-                self.crm_listing.gone.insert(c.id);
-            } else {
-                self.crm_listing.gone.remove(&c.id);
-                self.crm.insert(c.id.clone(), c);
-            }
-        }
+        let live = take_page(&mut self.crm, &mut self.crm_listing.gone, contacts, |c| (c.deleted, &c.id));
+        absorb(&mut self.crm, live);
     }
 
     /// The CRM listing is complete; `next_cursor` is stored once this run's writes are all
@@ -358,15 +355,12 @@ impl SyncSession {
         if listing == Listing::Full {
             self.remote_listing.full = true;
         }
-        for r in records {
-            if r.deleted {
-                self.remote.remove(&r.id);
-                self.remote_listing.gone.insert(r.id);
-            } else {
-                self.remote_listing.gone.remove(&r.id);
-                self.remote.insert(r.id.clone(), r);
-            }
+        if !self.ops.is_empty() {
+            let ids: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+            hold_befores(&mut self.ops, &self.remote, |id| ids.contains(id));
         }
+        let live = take_page(&mut self.remote, &mut self.remote_listing.gone, records, |r| (r.deleted, &r.id));
+        absorb(&mut self.remote, live);
     }
 
     /// The remote listing is complete.
@@ -394,6 +388,10 @@ impl SyncSession {
 
     /// Remote ids fetched on request that do not exist any more.
     pub fn handle_remote_missing(&mut self, ids: &[String]) {
+        if !self.ops.is_empty() {
+            let ids: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+            hold_befores(&mut self.ops, &self.remote, |id| ids.contains(id));
+        }
         for id in ids {
             self.remote.remove(id);
             self.remote_listing.gone.insert(id.clone());
@@ -548,12 +546,13 @@ impl SyncSession {
     }
 
     /// A remote record built from a CRM contact (for creates).
-    fn remote_from_crm(&self, c: &CrmContact) -> (RemoteRecord, Bases) {
+    /// `read`: rows of `c` already read this round (see [`ReadRows`]).
+    fn remote_from_crm(&self, c: &CrmContact, mut read: ReadRows) -> (RemoteRecord, Bases) {
         let mut rec = RemoteRecord { crm_id: if self.cfg.capabilities.carries_crm_id { Some(c.id.clone()) } else { None }, ..RemoteRecord::default() };
         let mut base = Vec::with_capacity(self.rows.len());
-        for row in &self.rows {
+        for (n, row) in self.rows.iter().enumerate() {
             if matches!(row.direction, Direction::Both | Direction::ToRemote) {
-                let full = self.read_crm_row(c, row);
+                let full = read.take(n).unwrap_or_else(|| self.read_crm_row(c, row));
                 base.push((row.key.clone(), Base::from_string(base_of(row.shape, &full))));
                 let v = match (full, self.capacity(row)) {
                     (Value::Items(items), cap) => Value::Items(super::merge::project(&items, cap)),
@@ -568,15 +567,16 @@ impl SyncSession {
     }
 
     /// A new CRM contact built from a remote record (for creates).
-    fn crm_from_remote(&self, r: &RemoteRecord) -> (NewCrmContact, Bases) {
+    /// `read`: rows of `r` already read this round (see [`ReadRows`]).
+    fn crm_from_remote(&self, r: &RemoteRecord, mut read: ReadRows) -> (NewCrmContact, Bases) {
         let mut n = NewCrmContact::default();
         let mut base = Vec::with_capacity(self.rows.len());
-        for row in &self.rows {
+        for (at, row) in self.rows.iter().enumerate() {
             if !matches!(row.direction, Direction::Both | Direction::ToCrm) {
                 base.push((row.key.clone(), unknown_base()));
                 continue;
             }
-            let v = self.read_remote_row(r, row);
+            let v = read.take(at).unwrap_or_else(|| self.read_remote_row(r, row));
             base.push((row.key.clone(), Base::from_string(base_of(row.shape, &v))));
             if v.is_empty() {
                 continue;
@@ -784,7 +784,7 @@ impl SyncSession {
                     match (edited, r) {
                         (true, Some(r)) if self.cfg.import => {
                             // Edit beats delete: the remote copy was edited, bring it back.
-                            let (n, base) = self.crm_from_remote(r);
+                            let (n, base) = self.crm_from_remote(r, ReadRows::default());
                             deferred.push(Deferred::Intent(PendingCreate::Crm { remote_id: rid.clone(), fingerprint: self.fingerprint_new(&n) }));
                             summary.counts.crm.created += 1;
                             ops.push((WriteOp::CrmCreate { remote_id: rid.clone(), contact: n }, OpContext::CrmCreate { remote_id: rid.clone(), remote_etag: r.etag.clone(), base, replaces: Some(crm_id.clone()) }));
@@ -808,7 +808,7 @@ impl SyncSession {
                     let edited = c.is_some_and(|c| self.content_changed_since_base_crm(c, link));
                     match (edited, c) {
                         (true, Some(c)) if self.cfg.export => {
-                            let (rec, base) = self.remote_from_crm(c);
+                            let (rec, base) = self.remote_from_crm(c, ReadRows::default());
                             deferred.push(Deferred::Intent(PendingCreate::Remote { crm_id: crm_id.clone() }));
                             summary.counts.remote.created += 1;
                             ops.push((WriteOp::RemoteCreate { crm_id: crm_id.clone(), record: rec }, OpContext::RemoteCreate { crm_id: crm_id.clone(), crm_version: c.version, base, replaces: Some(crm_id.clone()) }));
@@ -995,7 +995,7 @@ impl SyncSession {
             if !(self.cfg.export && self.cfg.allow_create) {
                 continue;
             }
-            let (rec, base) = self.remote_from_crm(c);
+            let (rec, base) = self.remote_from_crm(c, read_crm.remove(cid).unwrap_or_default());
             deferred.push(Deferred::Intent(PendingCreate::Remote { crm_id: cid.to_string() }));
             summary.counts.remote.created += 1;
             if summary.samples.len() < MAX_SAMPLES {
@@ -1008,7 +1008,7 @@ impl SyncSession {
             if m.ambiguous_remote.contains(rid) || !self.cfg.import {
                 continue;
             }
-            let (n, base) = self.crm_from_remote(r);
+            let (n, base) = self.crm_from_remote(r, read_remote.remove(rid).unwrap_or_default());
             deferred.push(Deferred::Intent(PendingCreate::Crm { remote_id: rid.to_string(), fingerprint: self.fingerprint_new(&n) }));
             summary.counts.crm.created += 1;
             if summary.samples.len() < MAX_SAMPLES {
@@ -1233,7 +1233,7 @@ impl SyncSession {
             if summary.samples.len() < MAX_SAMPLES {
                 summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "update".into(), fields: remote_fields.clone() });
             }
-            ops.push((WriteOp::RemoteUpdate { remote_id: r.id.clone(), record: remote_new.unwrap_or_else(|| r.clone()), fields: remote_fields }, OpContext::RemoteUpdate { crm_id: c.id.clone(), before: r.clone() }));
+            ops.push((WriteOp::RemoteUpdate { remote_id: r.id.clone(), record: remote_new.unwrap_or_else(|| r.clone()), fields: remote_fields }, OpContext::RemoteUpdate { crm_id: c.id.clone(), remote_id: r.id.clone(), before: None }));
         }
         if !waiting.is_empty() {
             pending.insert(c.id.clone(), PendingBases { fields: waiting });
@@ -1351,7 +1351,7 @@ impl SyncSession {
                 OpContext::CrmCreate { remote_id, .. } => (None, Some(remote_id.clone())),
                 OpContext::CrmUpdate { crm_id, .. } | OpContext::CrmDelete { crm_id, .. } => (Some(crm_id.clone()), self.state.remote_of(crm_id).map(String::from)),
                 OpContext::RemoteCreate { crm_id, .. } => (Some(crm_id.clone()), None),
-                OpContext::RemoteUpdate { crm_id, before } => (Some(crm_id.clone()), Some(before.id.clone())),
+                OpContext::RemoteUpdate { crm_id, remote_id, .. } => (Some(crm_id.clone()), Some(remote_id.clone())),
                 OpContext::RemoteDelete { crm_id, before } => (crm_id.clone(), before.as_ref().map(|b| b.id.clone()).or_else(|| crm_id.as_ref().and_then(|c| self.state.remote_of(c).map(String::from)))),
             };
             if let Some(c) = c {
@@ -1404,13 +1404,23 @@ impl SyncSession {
                 self.journal.records.push(JournalRecord::CrmUpdated { crm_id: crm_id.clone(), version: updated.version, before, after });
                 self.crm.insert(crm_id, updated);
             }
-            (OpContext::RemoteUpdate { crm_id, before }, WriteResult::Remote(updated)) => {
+            (OpContext::RemoteUpdate { crm_id, remote_id, before }, WriteResult::Remote(updated)) => {
                 if let Some(l) = self.state.link_mut(&crm_id) {
                     l.remote_etag = updated.etag.clone();
                 }
                 self.confirm_bases(&crm_id, Side::Remote);
-                self.journal.records.push(JournalRecord::RemoteUpdated { before, after: updated.clone() });
-                self.remote.insert(updated.id.clone(), updated);
+                let after = updated.clone();
+                let replaced = if updated.id == remote_id {
+                    self.remote.insert(remote_id, updated)
+                } else {
+                    // Answered under another id: the planned copy stays where it was.
+                    let planned = self.remote.get(&remote_id).cloned();
+                    self.remote.insert(updated.id.clone(), updated);
+                    planned
+                };
+                if let Some(before) = before.or(replaced) {
+                    self.journal.records.push(JournalRecord::RemoteUpdated { before, after });
+                }
             }
             (OpContext::CrmDelete { crm_id, before }, WriteResult::Deleted) => {
                 self.state.unlink(&crm_id);
@@ -1450,9 +1460,9 @@ impl SyncSession {
                 OpContext::CrmUpdate { crm_id, .. } | OpContext::CrmDelete { crm_id, .. } | OpContext::RemoteCreate { crm_id, .. } => {
                     s.dirty_crm.insert(crm_id.clone());
                 }
-                OpContext::RemoteUpdate { crm_id, before } => {
+                OpContext::RemoteUpdate { crm_id, remote_id, .. } => {
                     s.dirty_crm.insert(crm_id.clone());
-                    s.dirty_remote.insert(before.id.clone());
+                    s.dirty_remote.insert(remote_id.clone());
                 }
                 OpContext::RemoteDelete { crm_id, .. } => {
                     if let Some(c) = crm_id {
@@ -1490,6 +1500,58 @@ impl SyncSession {
     /// The live state (confirmed writes applied).
     pub fn state(&self) -> &SpokeState {
         &self.state
+    }
+}
+
+/// A page's tombstones applied in order (each drops the record and marks its id gone);
+/// the live records returned keyed by id, the last copy of an id winning, as if each had
+/// been inserted in turn.
+fn take_page<T>(held: &mut BTreeMap<String, T>, gone: &mut BTreeSet<String>, page: Vec<T>, read: impl Fn(&T) -> (bool, &String)) -> BTreeMap<String, T> {
+    let mut live: BTreeMap<String, T> = BTreeMap::new();
+    if page.iter().all(|x| !read(x).0) {
+        // The common page, with no tombstone: sorted and built in one go.
+        live = page.into_iter().map(|x| (read(&x).1.clone(), x)).collect();
+    } else {
+        for x in page {
+            let (deleted, id) = read(&x);
+            if deleted {
+                let id = id.clone();
+                held.remove(&id);
+                live.remove(&id);
+                gone.insert(id);
+            } else {
+                live.insert(id.clone(), x);
+            }
+        }
+    }
+    if !gone.is_empty() {
+        for id in live.keys() {
+            gone.remove(id);
+        }
+    }
+    live
+}
+
+/// Adds a page's live records to those held: a merge of the two sorted maps when the page
+/// is large against them (a first listing), entry by entry otherwise.
+fn absorb<T>(held: &mut BTreeMap<String, T>, mut live: BTreeMap<String, T>) {
+    if live.len() * 8 >= held.len() {
+        held.append(&mut live);
+    } else {
+        held.extend(live);
+    }
+}
+
+/// Before the session's copies of the records `touched` says are replaced or dropped, the
+/// unresolved remote updates planned against them keep a copy as their journal "before"
+/// (see [`OpContext::RemoteUpdate`]).
+fn hold_befores(ops: &mut BTreeMap<u32, OpContext>, remote: &BTreeMap<String, RemoteRecord>, touched: impl Fn(&str) -> bool) {
+    for ctx in ops.values_mut() {
+        if let OpContext::RemoteUpdate { remote_id, before: before @ None, .. } = ctx {
+            if touched(remote_id) {
+                *before = remote.get(remote_id.as_str()).cloned();
+            }
+        }
     }
 }
 
