@@ -7,15 +7,15 @@
 use super::report::AmbiguityRecord;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// An unlinked contact's matching keys.
+/// An unlinked contact's matching keys, borrowed from the values read for it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Candidate {
+pub struct Candidate<'a> {
     /// Its id on its side.
-    pub id: String,
+    pub id: &'a str,
     /// Normalized e-mails.
-    pub emails: Vec<String>,
+    pub emails: Vec<&'a str>,
     /// E.164 phones (unparseable numbers are not keys).
-    pub phones: Vec<String>,
+    pub phones: Vec<&'a str>,
 }
 
 /// How a pair was linked.
@@ -30,8 +30,9 @@ pub enum LinkedBy {
 /// The outcome of matching.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Matches {
-    /// (CRM id, remote id, how), sorted by CRM id.
-    pub pairs: Vec<(String, String, LinkedBy)>,
+    /// (CRM candidate, remote candidate, how): positions in the slices given, in the
+    /// CRM candidates' order.
+    pub pairs: Vec<(usize, usize, LinkedBy)>,
     /// Refused matches.
     pub ambiguities: Vec<AmbiguityRecord>,
     /// CRM ids involved in an ambiguity: neither linked nor exported this run.
@@ -43,26 +44,27 @@ pub struct Matches {
 /// Matches by e-mail, then by phone among what is left.
 ///
 /// ```
-/// use contact_sync::engine::matching::{match_unlinked, Candidate};
-/// let c = vec![Candidate { id: "c1".into(), emails: vec!["a@x.fr".into()], phones: vec![] }];
-/// let r = vec![Candidate { id: "r1".into(), emails: vec!["a@x.fr".into()], phones: vec![] }];
-/// assert_eq!(match_unlinked(&c, &r).pairs.len(), 1);
+/// use contact_sync::engine::matching::{match_unlinked, Candidate, LinkedBy};
+/// let c = vec![Candidate { id: "c1", emails: vec!["a@x.fr"], phones: vec![] }];
+/// let r = vec![Candidate { id: "r0", emails: vec![], phones: vec![] }, Candidate { id: "r1", emails: vec!["a@x.fr"], phones: vec![] }];
+/// assert_eq!(match_unlinked(&c, &r).pairs, vec![(0, 1, LinkedBy::Email)]);
 /// ```
 pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
     // Contacts are numbered by their position (no id is copied while matching); groups
     // are turned back into ids, sorted, at the end.
     let mut m = Matches::default();
-    let mut crm_left: Vec<&Candidate> = crm.iter().collect();
-    let mut remote_left: Vec<&Candidate> = remote.iter().collect();
+    // Positions in `crm` and `remote` of the contacts not matched yet.
+    let mut crm_left: Vec<usize> = (0..crm.len()).collect();
+    let mut remote_left: Vec<usize> = (0..remote.len()).collect();
     for stage in [LinkedBy::Email, LinkedBy::Phone] {
-        fn keys(c: &Candidate, stage: LinkedBy) -> Vec<&str> {
+        fn keys<'a>(c: &Candidate<'a>, stage: LinkedBy) -> Vec<&'a str> {
             match stage {
-                LinkedBy::Email => c.emails.iter().map(String::as_str).collect(),
-                LinkedBy::Phone => c.phones.iter().filter(|p| p.starts_with('+')).map(String::as_str).collect(),
+                LinkedBy::Email => c.emails.clone(),
+                LinkedBy::Phone => c.phones.iter().copied().filter(|p| p.starts_with('+')).collect(),
             }
         }
-        let crm_keys: Vec<Vec<&str>> = crm_left.iter().map(|c| keys(c, stage)).collect();
-        let remote_keys: Vec<Vec<&str>> = remote_left.iter().map(|r| keys(r, stage)).collect();
+        let crm_keys: Vec<Vec<&str>> = crm_left.iter().map(|c| keys(&crm[*c], stage)).collect();
+        let remote_keys: Vec<Vec<&str>> = remote_left.iter().map(|r| keys(&remote[*r], stage)).collect();
         // Contacts holding each key, on each side: ascending and without repeats
         // (contacts are visited in order, so a repeat can only be the last one pushed).
         fn add(holders: &mut Vec<usize>, n: usize) {
@@ -99,7 +101,7 @@ pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
                 if closed(&crm_keys[*c]) && closed(&remote_keys[*r]) {
                     done_c[*c] = true;
                     done_r[*r] = true;
-                    m.pairs.push((crm_left[*c].id.clone(), remote_left[*r].id.clone(), stage));
+                    m.pairs.push((crm_left[*c], remote_left[*r], stage));
                     continue;
                 }
             }
@@ -135,13 +137,11 @@ pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
             for r in &group_r {
                 done_r[*r] = true;
             }
-            let ids_c: BTreeSet<String> = group_c.iter().map(|c| crm_left[*c].id.clone()).collect();
-            let ids_r: BTreeSet<String> = group_r.iter().map(|r| remote_left[*r].id.clone()).collect();
-            if ids_c.len() == 1 && ids_r.len() == 1 {
-                if let (Some(c), Some(r)) = (ids_c.iter().next(), ids_r.iter().next()) {
-                    m.pairs.push((c.clone(), r.clone(), stage));
-                }
+            if let (1, 1, Some(c), Some(r)) = (group_c.len(), group_r.len(), group_c.first(), group_r.first()) {
+                m.pairs.push((crm_left[*c], remote_left[*r], stage));
             } else {
+                let ids_c: BTreeSet<String> = group_c.iter().map(|c| crm[crm_left[*c]].id.to_string()).collect();
+                let ids_r: BTreeSet<String> = group_r.iter().map(|r| remote[remote_left[*r]].id.to_string()).collect();
                 let shared: Vec<&str> = group_keys.iter().filter(|k| by_key.get(*k).is_some_and(|(a, b)| a.len() + b.len() > 1)).copied().collect();
                 m.ambiguities.push(AmbiguityRecord {
                     key: shared.join(", "),

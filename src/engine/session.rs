@@ -63,7 +63,7 @@ use super::report::{ChangeSample, ConflictRecord, PlanSummary, Side, MAX_SAMPLES
 use super::state::{hash36, Base, Bases, Link, PendingCreate, RowKey, SpokeState, UNKNOWN_BASE};
 use crate::crm::{CrmContact, CrmPatch, NewCrmContact};
 use serde_json::{Map, Value as Json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How a page of records was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -872,21 +872,23 @@ impl SyncSession {
         }
 
         // Unlinked contacts: CRM id carried on the remote copy, pending creates, e-mail, phone.
-        // Ids borrowed from the records (no copy of 50,000 ids on a first run).
-        let mut unlinked_crm: BTreeSet<&str> =
-            self.crm.keys().filter(|id| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id) && !claimed_crm.contains(*id)).map(String::as_str).collect();
-        let mut unlinked_remote: BTreeSet<&str> = self
-            .remote
-            .keys()
-            .filter(|id| !linked_remote.contains(*id) && !claimed_remote.contains(*id) && self.state.crm_of(id).is_none() && !self.state.retired_remote.contains(*id) && !self.failed_remote.contains(*id))
-            .map(String::as_str)
+        // Records borrowed, by id (no copy of 50,000 ids on a first run, and no search of
+        // the listings to find them again).
+        let mut unlinked_crm: BTreeMap<&str, &CrmContact> = self
+            .crm
+            .iter()
+            .filter(|(id, _)| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id) && !claimed_crm.contains(*id))
+            .map(|(id, c)| (id.as_str(), c))
             .collect();
-        let with_crm_id: Vec<&str> = unlinked_remote.iter().copied().filter(|rid| self.remote.get(*rid).is_some_and(|r| r.crm_id.as_ref().is_some_and(|c| !c.is_empty()))).collect();
-        for rid in with_crm_id {
-            let Some(r) = self.remote.get(rid) else { continue };
-            let Some(cid) = r.crm_id.as_ref().filter(|c| !c.is_empty()) else { continue };
-            if unlinked_crm.contains(cid.as_str()) {
-                unlinked_crm.remove(cid.as_str());
+        let mut unlinked_remote: BTreeMap<&str, &RemoteRecord> = self
+            .remote
+            .iter()
+            .filter(|(id, _)| !linked_remote.contains(*id) && !claimed_remote.contains(*id) && self.state.crm_of(id).is_none() && !self.state.retired_remote.contains(*id) && !self.failed_remote.contains(*id))
+            .map(|(id, r)| (id.as_str(), r))
+            .collect();
+        let with_crm_id: Vec<(&str, &String)> = unlinked_remote.iter().filter_map(|(rid, r)| r.crm_id.as_ref().filter(|c| !c.is_empty()).map(|c| (*rid, c))).collect();
+        for (rid, cid) in with_crm_id {
+            if unlinked_crm.remove(cid.as_str()).is_some() {
                 unlinked_remote.remove(rid);
                 new_links.push((cid.clone(), rid.to_string()));
                 summary.counts.linked_by_id += 1;
@@ -913,10 +915,9 @@ impl SyncSession {
             })
             .collect();
         if !intents.is_empty() {
-            for cid in unlinked_crm.clone() {
-                let Some(c) = self.crm.get(cid) else { continue };
+            for (cid, c) in unlinked_crm.clone() {
                 let fp = self.fingerprint(c);
-                if let Some((rid, _)) = intents.iter().find(|(rid, f)| *f == fp && unlinked_remote.contains(rid.as_str())) {
+                if let Some((rid, _)) = intents.iter().find(|(rid, f)| *f == fp && unlinked_remote.contains_key(rid.as_str())) {
                     unlinked_crm.remove(cid);
                     unlinked_remote.remove(rid.as_str());
                     new_links.push((cid.to_string(), rid.clone()));
@@ -925,45 +926,30 @@ impl SyncSession {
             }
         }
         for (cid, rid) in self.state.released.clone() {
-            if let Some(c) = self.crm.get(&cid) {
-                if unlinked_crm.contains(cid.as_str()) && self.passes_filter(c) && (self.remote.contains_key(&rid) || !self.remote_gone(&rid)) {
+            if let Some(c) = unlinked_crm.get(cid.as_str()) {
+                if self.passes_filter(c) && (self.remote.contains_key(&rid) || !self.remote_gone(&rid)) {
                     unlinked_crm.remove(cid.as_str());
                     unlinked_remote.remove(rid.as_str());
                     new_links.push((cid.clone(), rid.clone()));
                 }
             }
         }
+        // Released pairs whose CRM contact is still unlinked are neither matched nor created.
         let released_crm: BTreeSet<String> = self.state.released.keys().cloned().collect();
         // The matching keys are read once: the values they come from are kept, by record,
-        // for the merge of the pairs matching links.
-        let mut read_crm: HashMap<&str, ReadRows> = HashMap::new();
-        let mut read_remote: HashMap<&str, ReadRows> = HashMap::new();
-        let candidates_crm: Vec<Candidate> = unlinked_crm
-            .iter()
-            .filter(|id| !released_crm.contains(**id))
-            .filter_map(|id| self.crm.get(*id))
-            .map(|c| {
-                let read = self.read_key_rows(|row| self.read_crm_row(c, row));
-                let cand = self.candidate(&c.id, &read);
-                read_crm.insert(c.id.as_str(), read);
-                cand
-            })
-            .collect();
-        let candidates_remote: Vec<Candidate> = unlinked_remote
-            .iter()
-            .filter_map(|id| self.remote.get(*id))
-            .map(|r| {
-                let read = self.read_key_rows(|row| self.read_remote_row(r, row));
-                let cand = self.candidate(&r.id, &read);
-                read_remote.insert(r.id.as_str(), read);
-                cand
-            })
-            .collect();
-        let m = match_unlinked(&candidates_crm, &candidates_remote);
-        for (cid, rid, how) in &m.pairs {
-            unlinked_crm.remove(cid.as_str());
-            unlinked_remote.remove(rid.as_str());
-            new_links.push((cid.clone(), rid.clone()));
+        // for the merge of the pairs matching links and for the creates.
+        let mut crm_read: Vec<Option<(&CrmContact, ReadRows)>> =
+            unlinked_crm.values().filter(|c| !released_crm.contains(&c.id)).map(|c| Some((*c, self.read_key_rows(|row| self.read_crm_row(c, row))))).collect();
+        let mut remote_read: Vec<Option<(&RemoteRecord, ReadRows)>> = unlinked_remote.values().map(|r| Some((*r, self.read_key_rows(|row| self.read_remote_row(r, row))))).collect();
+        let m = {
+            let candidates_crm: Vec<Candidate> = crm_read.iter().flatten().map(|(c, read)| self.candidate(&c.id, read)).collect();
+            let candidates_remote: Vec<Candidate> = remote_read.iter().flatten().map(|(r, read)| self.candidate(&r.id, read)).collect();
+            match_unlinked(&candidates_crm, &candidates_remote)
+        };
+        let mut matched = Vec::with_capacity(m.pairs.len());
+        for &(c_at, r_at, how) in &m.pairs {
+            let (Some((c, read_c)), Some((r, read_r))) = (crm_read[c_at].take(), remote_read[r_at].take()) else { continue };
+            matched.push((c, r, (read_c, read_r)));
             match how {
                 LinkedBy::Email => summary.counts.linked_by_email += 1,
                 LinkedBy::Phone => summary.counts.linked_by_phone += 1,
@@ -971,21 +957,20 @@ impl SyncSession {
         }
         summary.counts.ambiguous += m.ambiguities.len() as u32;
         summary.ambiguities.extend(m.ambiguities.iter().cloned());
-        for (cid, rid) in new_links {
-            let (Some(c), Some(r)) = (self.crm.get(&cid), self.remote.get(&rid)) else { continue };
-            let link = Link { remote_id: rid.clone(), crm_version: c.version, remote_etag: r.etag.clone(), base: Bases::default(), in_filter: self.passes_filter(c), fresh: true };
+        let by_id = new_links.iter().filter_map(|(cid, rid)| Some((self.crm.get(cid)?, self.remote.get(rid)?, Default::default())));
+        for (c, r, read) in by_id.chain(matched) {
+            let link = Link { remote_id: r.id.clone(), crm_version: c.version, remote_etag: r.etag.clone(), base: Bases::default(), in_filter: self.passes_filter(c), fresh: true };
             if self.summary.samples.len() + summary.samples.len() < MAX_SAMPLES {
                 summary.samples.push(ChangeSample { contact_name: display_name_crm(c), side: Side::Remote, action: "link".into(), fields: vec![] });
             }
-            deferred.push(Deferred::Link(cid.clone(), link.clone()));
-            let read = (read_crm.remove(cid.as_str()).unwrap_or_default(), read_remote.remove(rid.as_str()).unwrap_or_default());
+            deferred.push(Deferred::Link(c.id.clone(), link.clone()));
             self.merge_pair(c, r, &link, read, &mut ops, &mut deferred, &mut summary, &mut new_pending);
         }
 
-        // Creates.
-        for &cid in &unlinked_crm {
-            let Some(c) = self.crm.get(cid) else { continue };
-            if m.ambiguous_crm.contains(cid) || self.state.retired_crm.contains(cid) || released_crm.contains(cid) {
+        // Creates: the candidates left (and no released contact).
+        for (c, read) in crm_read.into_iter().flatten() {
+            let cid = c.id.as_str();
+            if m.ambiguous_crm.contains(cid) || self.state.retired_crm.contains(cid) {
                 continue;
             }
             if !self.passes_filter(c) {
@@ -995,7 +980,7 @@ impl SyncSession {
             if !(self.cfg.export && self.cfg.allow_create) {
                 continue;
             }
-            let (rec, base) = self.remote_from_crm(c, read_crm.remove(cid).unwrap_or_default());
+            let (rec, base) = self.remote_from_crm(c, read);
             deferred.push(Deferred::Intent(PendingCreate::Remote { crm_id: cid.to_string() }));
             summary.counts.remote.created += 1;
             if summary.samples.len() < MAX_SAMPLES {
@@ -1003,12 +988,12 @@ impl SyncSession {
             }
             ops.push((WriteOp::RemoteCreate { crm_id: cid.to_string(), record: rec }, OpContext::RemoteCreate { crm_id: cid.to_string(), crm_version: c.version, base, replaces: None }));
         }
-        for &rid in &unlinked_remote {
-            let Some(r) = self.remote.get(rid) else { continue };
+        for (r, read) in remote_read.into_iter().flatten() {
+            let rid = r.id.as_str();
             if m.ambiguous_remote.contains(rid) || !self.cfg.import {
                 continue;
             }
-            let (n, base) = self.crm_from_remote(r, read_remote.remove(rid).unwrap_or_default());
+            let (n, base) = self.crm_from_remote(r, read);
             deferred.push(Deferred::Intent(PendingCreate::Crm { remote_id: rid.to_string(), fingerprint: self.fingerprint_new(&n) }));
             summary.counts.crm.created += 1;
             if summary.samples.len() < MAX_SAMPLES {
@@ -1030,10 +1015,12 @@ impl SyncSession {
             self.pending_bases.insert(k, v);
         }
         let mut writes: Vec<PlannedWrite> = Vec::with_capacity(ops.len());
-        let mut ordered: Vec<(WriteOp, OpContext)> = ops;
-        // Stable, on borrowed keys: no id is copied to sort 30,000 writes.
-        ordered.sort_by(|a, b| op_rank(&a.0).cmp(&op_rank(&b.0)));
-        for (op, ctx) in ordered {
+        // Stable, on borrowed keys, and on positions: no id is copied and no write (a whole
+        // record each) is moved around to sort 30,000 writes.
+        let mut order: Vec<usize> = (0..ops.len()).collect();
+        order.sort_by(|a, b| op_rank(&ops[*a].0).cmp(&op_rank(&ops[*b].0)));
+        let mut slots: Vec<Option<(WriteOp, OpContext)>> = ops.into_iter().map(Some).collect();
+        for (op, ctx) in order.into_iter().filter_map(|at| slots[at].take()) {
             let id = self.next_op;
             self.next_op += 1;
             self.ops.insert(id, ctx);
@@ -1088,11 +1075,11 @@ impl SyncSession {
     }
 
     /// A record's matching keys from its read rows: every e-mail and phone key.
-    fn candidate(&self, id: &str, read: &ReadRows) -> Candidate {
-        let mut cand = Candidate { id: id.to_string(), ..Candidate::default() };
+    fn candidate<'a>(&self, id: &'a str, read: &'a ReadRows) -> Candidate<'a> {
+        let mut cand = Candidate { id, ..Candidate::default() };
         for (n, value) in &read.0 {
             let (Some(row), Value::Items(items)) = (self.rows.get(*n), value) else { continue };
-            let keys = items.iter().map(|i| i.key.clone());
+            let keys = items.iter().map(|i| i.key.as_str());
             match row.shape {
                 Shape::Emails => cand.emails.extend(keys),
                 Shape::Phones => cand.phones.extend(keys),
