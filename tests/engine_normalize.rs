@@ -240,3 +240,207 @@ proptest! {
         prop_assert_eq!(normalize::address(&b), n);
     }
 }
+
+/// The normal forms as they were written before the allocation-free fast paths, kept
+/// verbatim as the reference those paths must match byte for byte (stored bases hash
+/// these forms: a difference would make every saved pair look edited).
+mod reference {
+    use contact_sync::engine::model::{Address, ValueKind};
+    use contact_sync::engine::normalize::{text, PhoneRegion};
+    use contact_sync::engine::phone_table::REGIONS;
+
+    pub fn email(s: &str) -> String {
+        let t = text(s);
+        if t.is_ascii() {
+            t.to_ascii_lowercase()
+        } else {
+            let lower = t.to_lowercase();
+            text(&lower)
+        }
+    }
+
+    pub fn url(s: &str) -> String {
+        let t = text(s);
+        let (head, rest) = match t.find("://") {
+            Some(i) => {
+                let after = i + 3;
+                let host_end = t[after..].find('/').map(|j| after + j).unwrap_or(t.len());
+                (t[..host_end].to_lowercase(), t[host_end..].to_string())
+            }
+            None => (String::new(), t.clone()),
+        };
+        let mut out = head + &rest;
+        loop {
+            let kept = out.trim_end().len();
+            out.truncate(kept);
+            if out.ends_with('/') && !out.ends_with("://") {
+                out.pop();
+            } else {
+                break;
+            }
+        }
+        out
+    }
+
+    pub fn date(s: &str) -> String {
+        let t = text(s);
+        match t.find('T') {
+            Some(i) if i >= 7 => t[..i].to_string(),
+            _ => t,
+        }
+    }
+
+    pub fn kind(k: &ValueKind) -> String {
+        match k {
+            ValueKind::Custom(s) => text(s).to_lowercase(),
+            other => other.as_str().to_string(),
+        }
+    }
+
+    pub fn address(a: &Address) -> String {
+        fn squash(s: &str) -> String {
+            text(s).to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+        let postal: String = text(&a.postal_code).to_uppercase().split_whitespace().collect();
+        [squash(&a.street), squash(&a.city), postal, squash(&a.region), squash(&a.country)].join("\u{1f}")
+    }
+
+    fn regions_of(code: u16) -> &'static [PhoneRegion] {
+        let start = REGIONS.partition_point(|r| r.code < code);
+        let end = start + REGIONS[start..].partition_point(|r| r.code == code);
+        &REGIONS[start..end]
+    }
+
+    fn starts_with_idd(region: &PhoneRegion, digits: &[u8]) -> bool {
+        region.idd.iter().any(|alt| alt.len() <= digits.len() && alt.iter().zip(digits).all(|(class, d)| class.as_bytes().contains(d)))
+    }
+
+    /// `PhoneNormalizer::fast_e164` with `region` as the default region.
+    pub fn fast_e164(region: Option<&PhoneRegion>, t: &str) -> Option<String> {
+        let plus = t.starts_with('+');
+        let mut digits = String::with_capacity(t.len());
+        for (i, c) in t.char_indices() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '.' | '-' | '/' | '\u{a0}' => {}
+                '(' | ')' if !t.contains("(0") => {}
+                '+' if i == 0 => {}
+                _ => return None,
+            }
+        }
+        let (code, national) = if plus {
+            let k = (1..=3).find(|&k| digits.get(..k).and_then(|cc| cc.parse::<u16>().ok()).is_some_and(|cc| !regions_of(cc).is_empty()))?;
+            (digits.get(..k)?.parse::<u16>().ok()?, digits.get(k..)?)
+        } else {
+            let region = region?;
+            if region.national_prefix.is_empty() {
+                return None;
+            }
+            if digits.starts_with(&region.code.to_string()) {
+                return None;
+            }
+            if starts_with_idd(region, digits.as_bytes()) {
+                return None;
+            }
+            (region.code, digits.strip_prefix(region.national_prefix)?)
+        };
+        if national.is_empty() || national.starts_with('0') {
+            return None;
+        }
+        let regions = regions_of(code);
+        if regions.is_empty() {
+            return None;
+        }
+        let len = u32::try_from(national.len()).ok().filter(|&l| l < 32)?;
+        let mut length_ok = false;
+        for r in regions {
+            if !r.plain_prefix {
+                return None;
+            }
+            if !r.national_prefix.is_empty() && national.starts_with(r.national_prefix) {
+                return None;
+            }
+            length_ok = length_ok || r.lengths & (1 << len) != 0;
+        }
+        if !length_ok {
+            return None;
+        }
+        Some(format!("+{code}{national}"))
+    }
+
+    /// `PhoneNormalizer::phone` without a phone service.
+    pub fn phone_without_service(region: Option<&PhoneRegion>, s: &str) -> String {
+        let t = text(s);
+        if t.starts_with('~') {
+            return t;
+        }
+        if let Some(fast) = fast_e164(region, &t) {
+            return fast;
+        }
+        let mut out = String::with_capacity(t.len() + 1);
+        out.push('~');
+        out.extend(t.chars().filter(|c| c.is_alphanumeric() || matches!(c, '+' | '*' | '#')).flat_map(|c| c.to_lowercase()));
+        out
+    }
+}
+
+/// Text built from the characters the fast paths treat specially: ASCII of both cases,
+/// every ASCII white space (vertical tab included: `char::is_whitespace` counts it,
+/// `u8::is_ascii_whitespace` does not), non-ASCII spaces, combining marks (NFC composes
+/// them), precomposed letters, final sigma (context-sensitive lowercasing), letters whose
+/// case mapping changes length (ß, İ, ﬁ), separators and the address joiner.
+fn adversarial_text(max: usize) -> impl Strategy<Value = String> {
+    let chars = vec![
+        'a', 'Z', 'e', 'E', 'q', '0', '6', '9', ' ', ' ', '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{a0}', '\u{85}', '\u{3000}', '\u{2028}', '\u{301}', '\u{327}', '\u{308}', 'É',
+        'é', 'Σ', 'σ', 'ß', 'İ', 'ﬁ', 'Å', '\u{212b}', '.', '@', ':', '/', '-', '+', '(', ')', 'T', '~', '\u{1f}', '#', '*',
+    ];
+    prop::collection::vec(prop::sample::select(chars), 0..max).prop_map(|v| v.into_iter().collect())
+}
+
+/// Written phone numbers, plain and less plain: separators, brackets, `(0`, a `+` in the
+/// middle, letters, and runs of digits longer than any number (past the fast path's
+/// digit buffer).
+fn adversarial_phone() -> impl Strategy<Value = String> {
+    let chars = vec!['0', '0', '1', '2', '3', '3', '4', '5', '6', '7', '8', '9', ' ', '.', '-', '/', '\u{a0}', '(', ')', '+', 'a', 'É', '~', '\u{301}', '\t'];
+    prop_oneof![
+        prop::collection::vec(prop::sample::select(chars), 0..24).prop_map(|v| v.into_iter().collect::<String>()),
+        (any::<bool>(), "[0-9]{0,8}", "[0-9 ]{20,90}").prop_map(|(plus, a, b)| format!("{}{a}{b}", if plus { "+" } else { "" })),
+        (any::<bool>(), "[0-9]{1,3}", "[0-9 .()-]{4,16}").prop_map(|(plus, a, b)| format!("{}{a} {b}", if plus { "+" } else { "" })),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn text_forms_match_their_reference(s in prop_oneof![adversarial_text(24), "\\PC{0,30}"]) {
+        prop_assert_eq!(normalize::email(&s), reference::email(&s));
+        prop_assert_eq!(normalize::url(&s), reference::url(&s));
+        prop_assert_eq!(normalize::date(&s), reference::date(&s));
+        let k = ValueKind::parse(&s);
+        prop_assert_eq!(normalize::kind(&k), reference::kind(&k));
+        prop_assert_eq!(normalize::kind_ref(&k), reference::kind(&k));
+        let custom = ValueKind::Custom(s.clone());
+        prop_assert_eq!(normalize::kind(&custom), reference::kind(&custom));
+    }
+
+    #[test]
+    fn address_form_matches_its_reference(parts in prop::collection::vec(prop_oneof![adversarial_text(16), "\\PC{0,12}"], 5)) {
+        let a = Address { street: parts[0].clone(), city: parts[1].clone(), postal_code: parts[2].clone(), region: parts[3].clone(), country: parts[4].clone(), ..Address::default() };
+        prop_assert_eq!(normalize::address(&a), reference::address(&a));
+        // Each component through the postal-code rule and the others' rule.
+        let b = Address { street: parts[2].clone(), city: parts[3].clone(), postal_code: parts[0].clone(), region: parts[1].clone(), country: parts[4].clone(), ..Address::default() };
+        prop_assert_eq!(normalize::address(&b), reference::address(&b));
+    }
+
+    #[test]
+    fn phone_fast_path_matches_its_reference(s in adversarial_phone(), region in 0..contact_sync::engine::phone_table::REGIONS.len()) {
+        use contact_sync::engine::phone_table::REGIONS;
+        let r = &REGIONS[region];
+        // Regions are looked up by their alpha-2 code ("001" is no default region).
+        let default = (r.id.len() == 2).then_some(r);
+        let n = PhoneNormalizer::with_service(r.id, None);
+        prop_assert_eq!(n.fast_e164(&s), reference::fast_e164(default, &s), "{:?} in {}", s, r.id);
+        prop_assert_eq!(n.phone(&s), reference::phone_without_service(default, &s), "{:?} in {}", s, r.id);
+    }
+}

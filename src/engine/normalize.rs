@@ -45,27 +45,37 @@ pub fn text_ref(s: &str) -> std::borrow::Cow<'_, str> {
 /// assert_eq!(email(" Jean.Dupont@Example.FR "), "jean.dupont@example.fr");
 /// ```
 pub fn email(s: &str) -> String {
-    let t = text(s);
-    if t.is_ascii() {
-        t.to_ascii_lowercase()
-    } else {
-        let lower = t.to_lowercase();
-        text(&lower)
+    // One allocation for the common ASCII address: the trimmed text is borrowed, and
+    // lowercased as it is copied.
+    match text_ref(s) {
+        std::borrow::Cow::Borrowed(t) if t.is_ascii() => t.to_ascii_lowercase(),
+        std::borrow::Cow::Owned(mut t) if t.is_ascii() => {
+            t.make_ascii_lowercase();
+            t
+        }
+        t => text(&t.to_lowercase()),
     }
 }
 
 /// A URL: trimmed, NFC, scheme and host case-folded, one trailing slash dropped.
 pub fn url(s: &str) -> String {
-    let t = text(s);
-    let (head, rest) = match t.find("://") {
+    let t = text_ref(s);
+    let mut out = match t.find("://") {
         Some(i) => {
             let after = i + 3;
             let host_end = t[after..].find('/').map(|j| after + j).unwrap_or(t.len());
-            (t[..host_end].to_lowercase(), t[host_end..].to_string())
+            let head = &t[..host_end];
+            let mut out = String::with_capacity(t.len());
+            if head.is_ascii() {
+                out.extend(head.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            } else {
+                out.push_str(&head.to_lowercase());
+            }
+            out.push_str(&t[host_end..]);
+            out
         }
-        None => (String::new(), t.clone()),
+        None => t.into_owned(),
     };
-    let mut out = head + &rest;
     // Every trailing slash, not one: `//` must normalize like `/` (idempotence); and the
     // white space a dropped slash uncovers (`"x /"`), which `text` would trim next time.
     loop {
@@ -82,29 +92,85 @@ pub fn url(s: &str) -> String {
 
 /// A birthday: `YYYY-MM-DD` or `--MM-DD` kept; a time part after a `T` dropped.
 pub fn date(s: &str) -> String {
-    let t = text(s);
+    let t = text_ref(s);
     match t.find('T') {
         Some(i) if i >= 7 => t[..i].to_string(),
-        _ => t,
+        _ => t.into_owned(),
     }
 }
 
 /// The kind label of an e-mail, phone or address, as compared.
 pub fn kind(k: &super::model::ValueKind) -> String {
+    kind_ref(k).into_owned()
+}
+
+/// [`kind`] without a copy for the standard kinds (a custom label is case-folded).
+pub fn kind_ref(k: &super::model::ValueKind) -> std::borrow::Cow<'_, str> {
     match k {
-        super::model::ValueKind::Custom(s) => text(s).to_lowercase(),
-        other => other.as_str().to_string(),
+        super::model::ValueKind::Custom(s) => std::borrow::Cow::Owned(text_ref(s).to_lowercase()),
+        other => std::borrow::Cow::Borrowed(other.as_str()),
     }
 }
 
 /// A postal address as a normalized tuple (street, city, postal code, region, country),
 /// joined with U+001F: case-folded, inner white space collapsed, postal code without spaces.
 pub fn address(a: &super::model::Address) -> String {
-    fn squash(s: &str) -> String {
-        text(s).to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(a.street.len() + a.city.len() + a.postal_code.len() + a.region.len() + a.country.len() + 4);
+    push_squashed(&mut out, &a.street);
+    out.push('\u{1f}');
+    push_squashed(&mut out, &a.city);
+    out.push('\u{1f}');
+    push_postal_code(&mut out, &a.postal_code);
+    out.push('\u{1f}');
+    push_squashed(&mut out, &a.region);
+    out.push('\u{1f}');
+    push_squashed(&mut out, &a.country);
+    out
+}
+
+/// White space as `char::is_whitespace` (and so `str::trim`, `split_whitespace`) sees it
+/// among ASCII bytes: tab, line feed, vertical tab, form feed, carriage return, space.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// An address component: [`text`], lowercased, its words joined by one space; appended
+/// to `out` without an intermediate copy for ASCII text.
+fn push_squashed(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        // ASCII text is its own NFC; trimming is what skipping leading and trailing white
+        // space does.
+        let start = out.len();
+        let mut space = false;
+        for b in s.bytes() {
+            if is_ascii_space(b) {
+                space = out.len() > start;
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(char::from(b.to_ascii_lowercase()));
+            }
+        }
+    } else {
+        let lower = text_ref(s).to_lowercase();
+        for (n, w) in lower.split_whitespace().enumerate() {
+            if n > 0 {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
     }
-    let postal: String = text(&a.postal_code).to_uppercase().split_whitespace().collect();
-    [squash(&a.street), squash(&a.city), postal, squash(&a.region), squash(&a.country)].join("\u{1f}")
+}
+
+/// A postal code: [`text`], uppercased, without white space; appended to `out`.
+fn push_postal_code(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        out.extend(s.bytes().filter(|&b| !is_ascii_space(b)).map(|b| char::from(b.to_ascii_uppercase())));
+    } else {
+        out.extend(text_ref(s).to_uppercase().split_whitespace());
+    }
 }
 
 /// Phone normalization with a default region for numbers typed without `+`.
