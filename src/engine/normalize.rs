@@ -255,6 +255,19 @@ fn regions_of(code: u16) -> &'static [PhoneRegion] {
     &REGIONS[start..end]
 }
 
+/// `n` in decimal ASCII digits, written at the end of `buf`.
+fn decimal(mut n: u16, buf: &mut [u8; 5]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
+}
+
 /// Whether `digits` (ASCII digits) begin with one of the region's international prefixes.
 fn starts_with_idd(region: &PhoneRegion, digits: &[u8]) -> bool {
     region.idd.iter().any(|alt| alt.len() <= digits.len() && alt.iter().zip(digits).all(|(class, d)| class.as_bytes().contains(d)))
@@ -303,9 +316,9 @@ impl PhoneNormalizer {
     /// The E.164 form when libphonenumber can parse the number, otherwise a stable
     /// fallback (`~` and the digits, `+`, `*`, `#` and letters, lowercased).
     pub fn phone(&self, s: &str) -> String {
-        let t = text(s);
+        let t = text_ref(s);
         if t.starts_with(UNPARSED_PHONE) {
-            return t;
+            return t.into_owned();
         }
         if let Some(fast) = self.fast_e164(&t) {
             return fast;
@@ -383,33 +396,52 @@ impl PhoneNormalizer {
     #[doc(hidden)]
     pub fn fast_e164(&self, t: &str) -> Option<String> {
         let plus = t.starts_with('+');
-        let mut digits = String::with_capacity(t.len());
+        // The digits, on the stack: more than fit means a national number of 62 digits or
+        // more (the country code takes at most 3, a national prefix at most 2), which the
+        // length check below declines anyway.
+        let mut buf = [0u8; 64];
+        let mut n = 0;
         for (i, c) in t.char_indices() {
             match c {
-                '0'..='9' => digits.push(c),
+                '0'..='9' => {
+                    *buf.get_mut(n)? = c as u8;
+                    n += 1;
+                }
                 ' ' | '.' | '-' | '/' | '\u{a0}' => {}
                 '(' | ')' if !t.contains("(0") => {}
                 '+' if i == 0 => {}
                 _ => return None,
             }
         }
+        let digits = &buf[..n];
         let (code, national) = if plus {
-            let k = (1..=3).find(|&k| digits.get(..k).and_then(|cc| cc.parse::<u16>().ok()).is_some_and(|cc| !regions_of(cc).is_empty()))?;
-            (digits.get(..k)?.parse::<u16>().ok()?, digits.get(k..)?)
+            // The shortest prefix of 1 to 3 digits that is a known calling code.
+            let mut cc = 0u16;
+            let mut found = None;
+            for (k, &d) in digits.iter().enumerate().take(3) {
+                cc = cc * 10 + u16::from(d - b'0');
+                if !regions_of(cc).is_empty() {
+                    found = Some(k + 1);
+                    break;
+                }
+            }
+            let k = found?;
+            (cc, &digits[k..])
         } else {
             let region = self.region()?;
             if region.national_prefix.is_empty() {
                 return None;
             }
-            if digits.starts_with(&region.code.to_string()) {
+            let mut code = [0u8; 5];
+            if digits.starts_with(decimal(region.code, &mut code)) {
                 return None;
             }
-            if starts_with_idd(region, digits.as_bytes()) {
+            if starts_with_idd(region, digits) {
                 return None;
             }
-            (region.code, digits.strip_prefix(region.national_prefix)?)
+            (region.code, digits.strip_prefix(region.national_prefix.as_bytes())?)
         };
-        if national.is_empty() || national.starts_with('0') {
+        if national.is_empty() || national[0] == b'0' {
             return None;
         }
         // Every region sharing the country code must parse the same way (the parser picks
@@ -424,7 +456,7 @@ impl PhoneNormalizer {
             if !r.plain_prefix {
                 return None;
             }
-            if !r.national_prefix.is_empty() && national.starts_with(r.national_prefix) {
+            if !r.national_prefix.is_empty() && national.starts_with(r.national_prefix.as_bytes()) {
                 return None;
             }
             length_ok = length_ok || r.lengths & (1 << len) != 0;
@@ -432,7 +464,12 @@ impl PhoneNormalizer {
         if !length_ok {
             return None;
         }
-        Some(format!("+{code}{national}"))
+        let mut code_digits = [0u8; 5];
+        let code_digits = decimal(code, &mut code_digits);
+        let mut out = String::with_capacity(1 + code_digits.len() + national.len());
+        out.push('+');
+        out.extend(code_digits.iter().chain(national).map(|&b| char::from(b)));
+        Some(out)
     }
 
     /// The slow path: E.164 through the service, without the fast path (None when the
