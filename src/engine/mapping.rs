@@ -615,7 +615,12 @@ pub fn remote_text<'a>(c: &'a Contact, remote_field: &str) -> Option<&'a str> {
 /// row without the work block). None when the stored value needs converting (a number or
 /// a boolean is written out as text by the full read).
 pub fn crm_text<'a>(c: &'a CrmContact, crm_field: &str) -> Option<&'a str> {
-    match c.fields.get(crm_field) {
+    crm_text_in(&c.fields, crm_field)
+}
+
+/// [`crm_text`] on a field map (a contact about to be created).
+pub fn crm_text_in<'a>(fields: &'a Map<String, Json>, crm_field: &str) -> Option<&'a str> {
+    match fields.get(crm_field) {
         Some(Json::String(s)) => Some(s),
         Some(Json::Number(_) | Json::Bool(_)) => None,
         // Absent, null, a list or an object: `json_str` reads "".

@@ -60,7 +60,7 @@ use super::merge::{base_of, merge_field, Enc, FieldOutcome, FieldRules};
 use super::model::RemoteRecord;
 use super::plan::{PlannedWrite, SyncPlan, WriteOp, WriteResult};
 use super::report::{ChangeSample, ConflictRecord, PlanSummary, Side, MAX_SAMPLES};
-use super::state::{hash36, Base, Bases, Link, PendingCreate, RowKey, SpokeState, UNKNOWN_BASE};
+use super::state::{base36, Base, Bases, Hash53, Link, PendingCreate, RowKey, SpokeState, UNKNOWN_BASE};
 use crate::crm::{CrmContact, CrmPatch, NewCrmContact};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -489,16 +489,22 @@ impl SyncSession {
         self.fingerprint_fields(&c.fields)
     }
 
-    /// The fingerprint of a CRM contact's fields (labels are not part of it).
+    /// The fingerprint of a CRM contact's fields (labels are not part of it): the hash of
+    /// the rows' normal forms joined by U+001C, hashed as they are made.
     fn fingerprint_fields(&self, fields: &Map<String, Json>) -> String {
-        let mut parts = Vec::new();
-        for row in &self.rows {
-            if matches!(row.direction, Direction::Both | Direction::ToCrm) && row.shape != Shape::Labels {
-                let v = self.codec.read_crm_fields(fields, &row.crm_field, row.shape, row.block);
-                parts.push(mapping::norm_of(row.shape, &v));
+        let mut hash = Hash53::default();
+        let rows = self.rows.iter().filter(|row| matches!(row.direction, Direction::Both | Direction::ToCrm) && row.shape != Shape::Labels);
+        for (n, row) in rows.enumerate() {
+            if n > 0 {
+                hash.write("\u{1c}");
+            }
+            // A plain text's normal form, read without copying it (what `norm_of` gives).
+            match mapping::crm_text_in(fields, &row.crm_field).filter(|_| row.plain_text && row.shape == Shape::Text) {
+                Some(t) => hash.write(&super::normalize::text_ref(t)),
+                None => hash.write(&mapping::norm_of(row.shape, &self.codec.read_crm_fields(fields, &row.crm_field, row.shape, row.block))),
             }
         }
-        hash36(&parts.join("\u{1c}"))
+        base36(hash.finish())
     }
 
     /// The fingerprint the contact will have once created (read from its fields, not a

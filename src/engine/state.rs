@@ -481,12 +481,34 @@ pub fn hash36(s: &str) -> String {
 
 /// The 53-bit hash [`hash36`] writes (FNV-1a 64, masked).
 pub fn hash53(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let mut h = Hash53::default();
+    h.write(s);
+    h.finish()
+}
+
+/// [`hash53`] fed piece by piece: the hash of the pieces' concatenation, without making it.
+#[derive(Debug, Clone, Copy)]
+pub struct Hash53(u64);
+
+impl Default for Hash53 {
+    fn default() -> Self {
+        Hash53(0xcbf2_9ce4_8422_2325)
     }
-    h & ((1u64 << 53) - 1)
+}
+
+impl Hash53 {
+    /// Adds the next piece.
+    pub fn write(&mut self, s: &str) {
+        for b in s.as_bytes() {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// The hash of everything written.
+    pub fn finish(&self) -> u64 {
+        self.0 & ((1u64 << 53) - 1)
+    }
 }
 
 /// Base-36 digits of `n`, most significant first, into a stack buffer (at most 13
