@@ -292,7 +292,20 @@ pub fn norm_of(shape: Shape, v: &Value) -> String {
         },
         Value::Bool(b) => if *b { "1".into() } else { String::new() },
         Value::Items(items) => {
-            let mut parts: Vec<String> = items.iter().map(|i| format!("{}\u{1e}{}\u{1e}{}", i.key, normalize::kind(&i.kind), u8::from(i.primary))).collect();
+            let mut parts: Vec<String> = items
+                .iter()
+                .map(|i| {
+                    // `key \u{1e} kind \u{1e} 0|1`, written without the formatter.
+                    let kind = normalize::kind_ref(&i.kind);
+                    let mut p = String::with_capacity(i.key.len() + kind.len() + 5);
+                    p.push_str(&i.key);
+                    p.push('\u{1e}');
+                    p.push_str(&kind);
+                    p.push('\u{1e}');
+                    p.push(if i.primary { '1' } else { '0' });
+                    p
+                })
+                .collect();
             parts.sort();
             parts.dedup();
             parts.join("\u{1d}")
@@ -394,17 +407,20 @@ impl Codec {
         out
     }
 
-    fn address_items(list: &[Address]) -> Vec<Item> {
-        let mut out: Vec<Item> = Vec::with_capacity(list.len());
+    /// The items of addresses, borrowed (a remote contact's, copied only when kept) or
+    /// owned (read out of CRM JSON, moved in).
+    fn address_items<'a>(list: impl IntoIterator<Item = std::borrow::Cow<'a, Address>>) -> Vec<Item> {
+        let list = list.into_iter();
+        let mut out: Vec<Item> = Vec::with_capacity(list.size_hint().0);
         for a in list {
-            let key = normalize::address(a);
-            if key.chars().all(|c| c == '\u{1f}') || out.iter().any(|i| i.key == key) {
+            let key = normalize::address(&a);
+            if key.bytes().all(|b| b == 0x1f) || out.iter().any(|i| i.key == key) {
                 continue;
             }
-            let mut plain = a.clone();
-            plain.kind = ValueKind::Other;
-            plain.primary = false;
-            out.push(Item { key, kind: a.kind.clone(), primary: a.primary, original: ItemValue::Address(plain) });
+            let mut plain = a.into_owned();
+            let kind = std::mem::replace(&mut plain.kind, ValueKind::Other);
+            let primary = std::mem::replace(&mut plain.primary, false);
+            out.push(Item { key, kind, primary, original: ItemValue::Address(plain) });
         }
         out
     }
@@ -433,32 +449,28 @@ impl Codec {
                     _ => Vec::new(),
                 })
             }
-            Shape::Addresses => {
-                let list: Vec<Address> = match raw {
-                    Some(Json::Array(a)) => a
-                        .iter()
-                        .filter_map(|e| match e {
-                            Json::Object(o) => Some(Address {
-                                street: json_str(o.get("street")),
-                                city: json_str(o.get("city")),
-                                postal_code: json_str(o.get("postalCode")),
-                                region: json_str(o.get("region")),
-                                country: json_str(o.get("country")),
-                                kind: kind_of(o.get("type")),
-                                primary: matches!(o.get("primary"), Some(Json::Bool(true))),
-                            }),
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                Value::Items(Self::address_items(&list))
-            }
+            Shape::Addresses => Value::Items(match raw {
+                Some(Json::Array(a)) => Self::address_items(a.iter().filter_map(|e| match e {
+                    Json::Object(o) => Some(std::borrow::Cow::Owned(Address {
+                        street: json_str(o.get("street")),
+                        city: json_str(o.get("city")),
+                        postal_code: json_str(o.get("postalCode")),
+                        region: json_str(o.get("region")),
+                        country: json_str(o.get("country")),
+                        kind: kind_of(o.get("type")),
+                        primary: matches!(o.get("primary"), Some(Json::Bool(true))),
+                    })),
+                    _ => None,
+                })),
+                _ => Vec::new(),
+            }),
             Shape::Labels => Value::Items(Vec::new()),
             _ => {
                 let s = json_str(raw);
                 Value::Text(match block {
                     BlockUse::None => s,
+                    // Most texts hold no block: kept as read, not copied again.
+                    BlockUse::Outside if block_range(&s).is_none() => s,
                     BlockUse::Outside => strip_block(&s),
                     BlockUse::Block => block_of(&s),
                 })
@@ -488,7 +500,7 @@ impl Codec {
             "doNotContact" => Value::Bool(c.do_not_contact),
             "emails" => Value::Items(self.text_items(Shape::Emails, c.emails.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)))),
             "phones" => Value::Items(self.text_items(Shape::Phones, c.phones.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)))),
-            "addresses" => Value::Items(Self::address_items(&c.addresses)),
+            "addresses" => Value::Items(Self::address_items(c.addresses.iter().map(std::borrow::Cow::Borrowed))),
             "labels" => {
                 let mapped: Vec<(String, ValueKind, bool)> =
                     c.labels.iter().filter(|l| labels.iter().any(|r| normalize::text(&r.remote_label) == normalize::text(l))).map(|l| (l.clone(), ValueKind::Other, false)).collect();
