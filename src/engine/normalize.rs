@@ -53,7 +53,16 @@ pub fn email(s: &str) -> String {
             t.make_ascii_lowercase();
             t
         }
-        t => text(&t.to_lowercase()),
+        t => {
+            let lower = t.to_lowercase();
+            // Lowercasing rarely leaves text to trim or compose: then it is the answer.
+            let normal = matches!(text_ref(&lower), std::borrow::Cow::Borrowed(n) if n.len() == lower.len());
+            if normal {
+                lower
+            } else {
+                text(&lower)
+            }
+        }
     }
 }
 
