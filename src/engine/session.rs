@@ -408,20 +408,20 @@ impl SyncSession {
 
     /// A listed CRM contact exactly as last agreed (same version, e.g. the echo of our own
     /// write): on an incremental run it says nothing, and its counterpart need not be read.
-    fn echo_crm(&self, id: &str) -> bool {
-        match (self.crm.get(id), self.state.links.get(id)) {
-            (Some(c), Some(link)) => !link.fresh && c.version == link.crm_version && !self.state.dirty_crm.contains(id),
-            _ => false,
+    fn echo_crm(&self, c: &CrmContact) -> bool {
+        match self.state.links.get(&c.id) {
+            Some(link) => !link.fresh && c.version == link.crm_version && !self.state.dirty_crm.contains(&c.id),
+            None => false,
         }
     }
 
     /// A listed remote record exactly as last agreed (same etag) and carrying the CRM id
     /// where the side holds one (else the pair still owes it): see [`Self::echo_crm`].
-    fn echo_remote(&self, id: &str) -> bool {
-        let Some(crm_id) = self.state.crm_of(id) else { return false };
-        let (Some(r), Some(link)) = (self.remote.get(id), self.state.links.get(crm_id)) else { return false };
+    fn echo_remote(&self, r: &RemoteRecord) -> bool {
+        let Some(crm_id) = self.state.crm_of(&r.id) else { return false };
+        let Some(link) = self.state.links.get(crm_id) else { return false };
         let stamped = !(self.cfg.capabilities.carries_crm_id && self.cfg.export) || r.crm_id.as_deref() == Some(crm_id);
-        !link.fresh && stamped && !r.etag.is_empty() && r.etag == link.remote_etag && !self.state.dirty_remote.contains(id)
+        !link.fresh && stamped && !r.etag.is_empty() && r.etag == link.remote_etag && !self.state.dirty_remote.contains(&r.id)
     }
 
     /// The records to fetch before planning: the other side of every changed linked pair,
@@ -437,10 +437,10 @@ impl SyncSession {
         let any_full = self.crm_listing.full || self.remote_listing.full;
         let mut around: BTreeSet<&str> = BTreeSet::new();
         if !any_full {
-            around.extend(self.crm.keys().map(String::as_str).filter(|id| !self.echo_crm(id)));
+            around.extend(self.crm.values().filter(|c| !self.echo_crm(c)).map(|c| c.id.as_str()));
             around.extend(self.crm_listing.gone.iter().map(String::as_str));
             around.extend(self.state.dirty_crm.iter().map(String::as_str));
-            let remote_news = self.remote.keys().filter(|r| !self.echo_remote(r));
+            let remote_news = self.remote.values().filter(|r| !self.echo_remote(r)).map(|r| &r.id);
             for r in remote_news.chain(self.remote_listing.gone.iter()).chain(self.state.dirty_remote.iter()) {
                 if let Some(c) = self.state.crm_of(r) {
                     around.insert(c);
@@ -745,9 +745,9 @@ impl SyncSession {
             self.state.links.iter().collect()
         } else {
             let mut t: BTreeSet<&str> = BTreeSet::new();
-            t.extend(self.crm.keys().map(String::as_str).filter(|id| self.state.links.contains_key(*id) && !self.echo_crm(id)));
+            t.extend(self.crm.values().filter(|c| self.state.links.contains_key(&c.id) && !self.echo_crm(c)).map(|c| c.id.as_str()));
             t.extend(self.crm_listing.gone.iter().map(String::as_str).filter(|id| self.state.links.contains_key(*id)));
-            let remote_news = self.remote.keys().filter(|r| !self.echo_remote(r));
+            let remote_news = self.remote.values().filter(|r| !self.echo_remote(r)).map(|r| &r.id);
             t.extend(remote_news.chain(self.remote_listing.gone.iter()).filter_map(|r| self.state.crm_of(r)));
             t.extend(moved.keys().filter_map(|r| self.state.crm_of(r)));
             t.extend(self.state.dirty_crm.iter().map(String::as_str).filter(|id| self.state.links.contains_key(*id)));
