@@ -1112,11 +1112,13 @@ impl SyncSession {
         let mut waiting: BTreeMap<RowKey, (Option<Base>, bool, bool)> = BTreeMap::new();
         let (mut read_c, mut read_r) = read;
         for (n, row) in self.rows.iter().enumerate() {
+            // The agreed value, looked up once per row.
+            let current = link.base.get(&row.key);
             if let Some(same) = self.same_text_on_both_sides(c, r, row) {
                 // Both sides hold the same normal form: whatever the base, the direction
                 // and the rule, nothing is written and the base becomes that form (what
                 // `merge_field` decides, without building either value).
-                if link.fresh || !link.base.get(&row.key).is_some_and(|b| same.is_base(b)) {
+                if link.fresh || !current.is_some_and(|b| same.is_base(b)) {
                     agreed.push((row.key.clone(), same.into_stored()));
                 }
                 continue;
@@ -1124,7 +1126,7 @@ impl SyncSession {
             let cv = read_c.take(n).unwrap_or_else(|| self.read_crm_row(c, row));
             let rv = read_r.take(n).unwrap_or_else(|| self.read_remote_row(r, row));
             // The merge reads bases as their stored text (lists are parsed from it).
-            let base_text = if link.fresh { None } else { Some(link.base.get(&row.key).map_or(std::borrow::Cow::Borrowed(""), Base::text)) };
+            let base_text = if link.fresh { None } else { Some(current.map_or(std::borrow::Cow::Borrowed(""), Base::text)) };
             let base = base_text.as_deref().filter(|b| *b != UNKNOWN_BASE);
             let rules = FieldRules { shape: row.shape, direction: row.direction, priority: row.priority, fill_empty: row.fill_empty, newest, remote_capacity: self.capacity(row) };
             let FieldOutcome { mut to_crm, mut to_remote, base: new_base, conflict, dropped } = merge_field(&rules, &cv, &rv, base);
@@ -1174,7 +1176,6 @@ impl SyncSession {
                 self.codec.write_remote(&mut remote_new.get_or_insert_with(|| r.clone()).contact, &row.remote_field, v, &self.cfg.labels);
                 remote_fields.push(row.remote_field.clone());
             }
-            let current = link.base.get(&row.key);
             if suppressed {
                 // Not written: the base stays, so the change is still seen next time.
                 if link.fresh {
