@@ -290,6 +290,31 @@ mod reference {
         }
     }
 
+    pub fn parse_kind(label: &str) -> ValueKind {
+        let t = label.trim();
+        if t.is_ascii() {
+            let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
+            return if is(&["", "other"]) {
+                ValueKind::Other
+            } else if is(&["home", "private", "personal"]) {
+                ValueKind::Home
+            } else if is(&["work", "business", "office"]) {
+                ValueKind::Work
+            } else if is(&["mobile", "cell", "cellphone", "portable"]) {
+                ValueKind::Mobile
+            } else {
+                ValueKind::Custom(t.to_string())
+            };
+        }
+        match t.to_lowercase().as_str() {
+            "" | "other" => ValueKind::Other,
+            "home" | "private" | "personal" => ValueKind::Home,
+            "work" | "business" | "office" => ValueKind::Work,
+            "mobile" | "cell" | "cellphone" | "portable" => ValueKind::Mobile,
+            _ => ValueKind::Custom(t.to_string()),
+        }
+    }
+
     pub fn kind(k: &ValueKind) -> String {
         match k {
             ValueKind::Custom(s) => text(s).to_lowercase(),
@@ -422,6 +447,19 @@ proptest! {
         prop_assert_eq!(normalize::kind_ref(&k), reference::kind(&k));
         let custom = ValueKind::Custom(s.clone());
         prop_assert_eq!(normalize::kind(&custom), reference::kind(&custom));
+    }
+
+    #[test]
+    fn kind_labels_parse_like_their_reference(
+        name in prop::sample::select(vec!["", "other", "home", "private", "personal", "work", "business", "office", "mobile", "cell", "cellphone", "portable", "cellphones", "wor", "assistant"]),
+        case in prop::collection::vec(any::<bool>(), 10),
+        pad in prop::sample::select(vec!["", " ", "\t", "\u{a0}", "\u{301}", "x", "É"]),
+        other in adversarial_text(12),
+    ) {
+        let cased: String = name.chars().zip(case.iter().cycle()).map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c }).collect();
+        for label in [cased.clone(), format!("{pad}{cased}{pad}"), format!("{cased}{pad}"), other.clone()] {
+            prop_assert_eq!(ValueKind::parse(&label), reference::parse_kind(&label), "{:?}", label);
+        }
     }
 
     #[test]

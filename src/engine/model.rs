@@ -40,19 +40,24 @@ impl ValueKind {
     pub fn parse(label: &str) -> ValueKind {
         let t = label.trim();
         if t.is_ascii() {
-            // The same table without lowercasing a copy (ASCII case-folding is all
-            // `to_lowercase` does to ASCII text).
-            let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
-            return if is(&["", "other"]) {
-                ValueKind::Other
-            } else if is(&["home", "private", "personal"]) {
-                ValueKind::Home
-            } else if is(&["work", "business", "office"]) {
-                ValueKind::Work
-            } else if is(&["mobile", "cell", "cellphone", "portable"]) {
-                ValueKind::Mobile
-            } else {
-                ValueKind::Custom(t.to_string())
+            // The same table, lowercased into a stack buffer instead of a copy (ASCII
+            // case-folding is all `to_lowercase` does to ASCII text); no name is longer
+            // than the buffer.
+            let mut buf = [0u8; 9];
+            let lower = match buf.get_mut(..t.len()) {
+                Some(b) => {
+                    b.copy_from_slice(t.as_bytes());
+                    b.make_ascii_lowercase();
+                    &*b
+                }
+                None => return ValueKind::Custom(t.to_string()),
+            };
+            return match lower {
+                b"" | b"other" => ValueKind::Other,
+                b"home" | b"private" | b"personal" => ValueKind::Home,
+                b"work" | b"business" | b"office" => ValueKind::Work,
+                b"mobile" | b"cell" | b"cellphone" | b"portable" => ValueKind::Mobile,
+                _ => ValueKind::Custom(t.to_string()),
             };
         }
         match t.to_lowercase().as_str() {

@@ -56,7 +56,8 @@ pub fn email(s: &str) -> String {
         t => {
             let lower = t.to_lowercase();
             // Lowercasing rarely leaves text to trim or compose: then it is the answer.
-            let normal = matches!(text_ref(&lower), std::borrow::Cow::Borrowed(n) if n.len() == lower.len());
+            // Text it left unchanged is normal already (`t` is).
+            let normal = lower == *t || matches!(text_ref(&lower), std::borrow::Cow::Borrowed(n) if n.len() == lower.len());
             if normal {
                 lower
             } else {
