@@ -260,8 +260,15 @@ pub struct PhoneRegion {
 
 /// The regions sharing a calling code (empty for an unknown code).
 fn regions_of(code: u16) -> &'static [PhoneRegion] {
-    let start = REGIONS.partition_point(|r| r.code < code);
-    let end = start + REGIONS[start..].partition_point(|r| r.code == code);
+    fn search(code: u16) -> (usize, usize) {
+        let start = REGIONS.partition_point(|r| r.code < code);
+        (start, start + REGIONS[start..].partition_point(|r| r.code == code))
+    }
+    // Calling codes have at most 3 digits: a table of where each one's regions start and
+    // end in `REGIONS` (sorted by code), made once, answers without a search.
+    static BY_CODE: std::sync::OnceLock<Vec<(usize, usize)>> = std::sync::OnceLock::new();
+    let table = BY_CODE.get_or_init(|| (0..1000).map(search).collect());
+    let (start, end) = table.get(usize::from(code)).copied().unwrap_or_else(|| search(code));
     &REGIONS[start..end]
 }
 
@@ -474,12 +481,16 @@ impl PhoneNormalizer {
         if !length_ok {
             return None;
         }
+        // `+`, the code and the national number written on the stack (at most 1 + 5 + 31
+        // bytes), then copied out once.
         let mut code_digits = [0u8; 5];
         let code_digits = decimal(code, &mut code_digits);
-        let mut out = String::with_capacity(1 + code_digits.len() + national.len());
-        out.push('+');
-        out.extend(code_digits.iter().chain(national).map(|&b| char::from(b)));
-        Some(out)
+        let mut out = [0u8; 40];
+        let total = 1 + code_digits.len() + national.len();
+        out[0] = b'+';
+        out[1..=code_digits.len()].copy_from_slice(code_digits);
+        out.get_mut(1 + code_digits.len()..total)?.copy_from_slice(national);
+        std::str::from_utf8(&out[..total]).ok().map(str::to_owned)
     }
 
     /// The slow path: E.164 through the service, without the fast path (None when the
