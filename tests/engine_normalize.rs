@@ -246,8 +246,16 @@ proptest! {
 /// these forms: a difference would make every saved pair look edited).
 mod reference {
     use contact_sync::engine::model::{Address, ValueKind};
-    use contact_sync::engine::normalize::{text, PhoneRegion};
+    use contact_sync::engine::normalize::PhoneRegion;
     use contact_sync::engine::phone_table::REGIONS;
+
+    /// `normalize::text` by its definition: NFC, outer white space trimmed (before and
+    /// after composing).
+    pub fn text(s: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let n: String = s.trim().nfc().collect();
+        n.trim().to_string()
+    }
 
     pub fn email(s: &str) -> String {
         let t = text(s);
@@ -409,6 +417,19 @@ mod reference {
     }
 }
 
+#[test]
+fn characters_below_u0300_are_nfc_with_combining_class_0() {
+    // What `normalize::text` relies on to skip the NFC quick check for such text.
+    use unicode_normalization::char::canonical_combining_class;
+    use unicode_normalization::{is_nfc_quick, IsNormalized};
+    for c in (0..0x300u32).filter_map(char::from_u32) {
+        assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+        assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+    }
+    // The first character past it is a combining mark.
+    assert_ne!(canonical_combining_class('\u{300}'), 0);
+}
+
 /// Text built from the characters the fast paths treat specially: ASCII of both cases,
 /// every ASCII white space (vertical tab included: `char::is_whitespace` counts it,
 /// `u8::is_ascii_whitespace` does not), non-ASCII spaces, combining marks (NFC composes
@@ -436,6 +457,11 @@ fn adversarial_phone() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn text_matches_nfc_and_trim(s in prop_oneof![adversarial_text(24), "\\PC{0,30}", "[\\u{0}-\\u{400}]{0,12}"]) {
+        prop_assert_eq!(normalize::text(&s), reference::text(&s));
+    }
 
     #[test]
     fn text_forms_match_their_reference(s in prop_oneof![adversarial_text(24), "\\PC{0,30}"]) {
