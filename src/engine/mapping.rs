@@ -292,23 +292,28 @@ pub fn norm_of(shape: Shape, v: &Value) -> String {
         },
         Value::Bool(b) => if *b { "1".into() } else { String::new() },
         Value::Items(items) => {
-            let mut parts: Vec<String> = items
-                .iter()
-                .map(|i| {
-                    // `key \u{1e} kind \u{1e} 0|1`, written without the formatter.
-                    let kind = normalize::kind_ref(&i.kind);
-                    let mut p = String::with_capacity(i.key.len() + kind.len() + 5);
-                    p.push_str(&i.key);
-                    p.push('\u{1e}');
-                    p.push_str(&kind);
-                    p.push('\u{1e}');
-                    p.push(if i.primary { '1' } else { '0' });
-                    p
-                })
-                .collect();
-            parts.sort();
-            parts.dedup();
-            parts.join("\u{1d}")
+            // `key \u{1e} kind \u{1e} 0|1`, written without the formatter.
+            let element = |i: &Item| {
+                let kind = normalize::kind_ref(&i.kind);
+                let mut p = String::with_capacity(i.key.len() + kind.len() + 5);
+                p.push_str(&i.key);
+                p.push('\u{1e}');
+                p.push_str(&kind);
+                p.push('\u{1e}');
+                p.push(if i.primary { '1' } else { '0' });
+                p
+            };
+            match items.as_slice() {
+                // Most lists hold one element: no list of parts to sort and join.
+                [] => String::new(),
+                [one] => element(one),
+                _ => {
+                    let mut parts: Vec<String> = items.iter().map(element).collect();
+                    parts.sort();
+                    parts.dedup();
+                    parts.join("\u{1d}")
+                }
+            }
         }
     }
 }
@@ -581,14 +586,12 @@ impl Codec {
     /// needed to splice the work block or keep the text around it).
     pub fn write_crm(&self, fields: &mut Map<String, Json>, crm_field: &str, current: Option<&Json>, v: &Value, block: BlockUse) {
         let new = match v {
-            Value::Text(s) => {
-                let cur = json_str(current);
-                match block {
-                    BlockUse::None => Json::String(s.clone()),
-                    BlockUse::Outside => Json::String(splice_outside(&cur, s)),
-                    BlockUse::Block => Json::String(splice_block(&cur, s)),
-                }
-            }
+            // The current text is read only where the block is spliced.
+            Value::Text(s) => match block {
+                BlockUse::None => Json::String(s.clone()),
+                BlockUse::Outside => Json::String(splice_outside(&json_str(current), s)),
+                BlockUse::Block => Json::String(splice_block(&json_str(current), s)),
+            },
             Value::Bool(b) => Json::Bool(*b),
             Value::Items(items) => Json::Array(items.iter().map(item_to_crm_json).collect()),
         };
@@ -732,5 +735,30 @@ pub fn empty_fields() -> Map<String, Json> {
     match json!({}) {
         Json::Object(m) => m,
         _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `norm_of` for lists as first written: formatted parts, sorted, deduplicated, joined.
+    fn norm_of_items_reference(items: &[Item]) -> String {
+        let mut parts: Vec<String> = items.iter().map(|i| format!("{}\u{1e}{}\u{1e}{}", i.key, normalize::kind(&i.kind), u8::from(i.primary))).collect();
+        parts.sort();
+        parts.dedup();
+        parts.join("\u{1d}")
+    }
+
+    #[test]
+    fn list_normal_forms_keep_their_form() {
+        let item = |key: &str, kind: ValueKind, primary: bool| Item { key: key.into(), kind, primary, original: ItemValue::Text(key.into()) };
+        let a = item("+33612345678", ValueKind::Mobile, true);
+        let b = item("a@b.fr", ValueKind::Custom(" Assistant ".into()), false);
+        let c = item("", ValueKind::Other, false);
+        for list in [vec![], vec![a.clone()], vec![b.clone()], vec![c.clone()], vec![a.clone(), b.clone()], vec![b.clone(), a.clone(), b.clone()], vec![c, a]] {
+            assert_eq!(norm_of(Shape::Phones, &Value::Items(list.clone())), norm_of_items_reference(&list), "{list:?}");
+        }
+        assert_eq!(norm_of(Shape::Emails, &Value::Items(vec![b])), "a@b.fr\u{1e}assistant\u{1e}0");
     }
 }
