@@ -56,7 +56,7 @@ use super::filter;
 use super::journal::{crm_before, Journal, JournalRecord};
 use super::mapping::{self, BlockUse, Codec, Direction, FieldMappingRow, Shape, Value};
 use super::matching::{match_unlinked, Candidate, LinkedBy};
-use super::merge::{base_of, merge_field, Enc, FieldOutcome, FieldRules};
+use super::merge::{base_of, merge_field, stored_base_of, Enc, FieldOutcome, FieldRules};
 use super::model::RemoteRecord;
 use super::plan::{PlannedWrite, SyncPlan, WriteOp, WriteResult};
 use super::report::{ChangeSample, ConflictRecord, PlanSummary, Side, MAX_SAMPLES};
@@ -559,7 +559,7 @@ impl SyncSession {
         for (n, row) in self.rows.iter().enumerate() {
             if matches!(row.direction, Direction::Both | Direction::ToRemote) {
                 let full = read.take(n).unwrap_or_else(|| self.read_crm_row(c, row));
-                base.push((row.key.clone(), Base::from_string(base_of(row.shape, &full))));
+                base.push((row.key.clone(), stored_base_of(row.shape, &full)));
                 let v = match (full, self.capacity(row)) {
                     (Value::Items(items), cap) => Value::Items(super::merge::project(&items, cap)),
                     (other, _) => other,
@@ -583,7 +583,7 @@ impl SyncSession {
                 continue;
             }
             let v = read.take(at).unwrap_or_else(|| self.read_remote_row(r, row));
-            base.push((row.key.clone(), Base::from_string(base_of(row.shape, &v))));
+            base.push((row.key.clone(), stored_base_of(row.shape, &v)));
             if v.is_empty() {
                 continue;
             }
