@@ -236,7 +236,7 @@ impl SyncSession {
         let mut rows = Vec::new();
         let mut keys = BTreeSet::new();
         for r in &table {
-            let unsupported = cfg.capabilities.unsupported.iter().any(|u| *u == r.remote_field);
+            let unsupported = cfg.capabilities.unsupported.contains(&r.remote_field);
             if r.direction == Direction::None || unsupported {
                 continue;
             }
