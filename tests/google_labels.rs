@@ -258,3 +258,32 @@ fn a_mapped_crm_list_that_does_not_exist_trips_the_guard_and_leaves_google_alone
     assert!(tripped.errors.iter().any(|e| e.message.contains("VIP (CRM list)")), "{:?}", tripped.errors);
     assert_eq!(memberships(&google_by_email(&w.emu, "ann@example.org")), set(&["myContacts", &vip]), "Ann stays in VIP");
 }
+
+#[test]
+fn a_google_group_whose_name_differs_only_in_case_is_the_mapped_label() {
+    // Google already has "PRESS" (names are unique regardless of case); the mapping says
+    // "Press". It is that group: no second one, both sides' members meet, and nothing is
+    // read as removed on the next runs.
+    let mut c = EmulatorConfig::empty();
+    c.quota = QuotaConfig { enabled: false, ..QuotaConfig::default() };
+    let emu = Emu::start(c);
+    let host = connected(&emu);
+    let mut client = GoogleSpoke::new(&host, emu.auth("g1"), Quota::unlimited());
+    let press = block_on(client.create_group("PRESS")).expect("create PRESS");
+    let mut eve = google_support::person("Eve", "Google", "eve@example.org", None);
+    eve["memberships"] = json!([{"contactGroupMembership": {"contactGroupResourceName": press}}]);
+    emu.seed(vec![eve]);
+    let vip = block_on(host.crm_create_list("VIP")).unwrap().id;
+    block_on(host.crm_create(&crm_person("Bob", "bob@example.org", &[], &["press"]))).unwrap();
+    for _ in 0..3 {
+        run(&emu, &host, &vip);
+    }
+    let names: BTreeSet<String> = groups(&emu).into_iter().map(|(n, _)| n).filter(|n| n.eq_ignore_ascii_case("press")).collect();
+    assert_eq!(names, set(&["PRESS"]), "no second group");
+    let press = press.trim_start_matches("contactGroups/").to_string();
+    assert!(memberships(&google_by_email(&emu, "bob@example.org")).contains(&press), "CRM tag → the existing group");
+    assert_eq!(crm_by_email(&host, "bob@example.org").tags, vec!["press".to_string()], "the CRM tag stays");
+    assert_eq!(crm_by_email(&host, "eve@example.org").tags, vec!["press".to_string()], "the group's member gets the tag");
+    let quiet = run(&emu, &host, &vip);
+    assert_eq!(quiet.counts.remote.updated + quiet.counts.crm.updated, 0, "converged: {quiet:?}");
+}

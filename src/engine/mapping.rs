@@ -61,6 +61,17 @@ pub struct LabelMappingRow {
     pub remote_label: String,
 }
 
+/// The mapping row a remote label belongs to: the one spelled the same, else one spelled
+/// the same regardless of case (Google keeps group names unique regardless of case, so
+/// "PRESS" in the address book is the "Press" of the mapping), else none.
+pub fn label_row<'a>(rows: &'a [LabelMappingRow], label: &str) -> Option<&'a LabelMappingRow> {
+    let label = normalize::text(label);
+    rows.iter().find(|r| normalize::text(&r.remote_label) == label).or_else(|| {
+        let key = label.to_lowercase();
+        rows.iter().find(|r| normalize::text(&r.remote_label).to_lowercase() == key)
+    })
+}
+
 /// The CRM side of a [`LabelMappingRow`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CrmLabelRef {
@@ -507,8 +518,8 @@ impl Codec {
             "phones" => Value::Items(self.text_items(Shape::Phones, c.phones.iter().map(|e| (e.value.clone(), e.kind.clone(), e.primary)))),
             "addresses" => Value::Items(Self::address_items(c.addresses.iter().map(std::borrow::Cow::Borrowed))),
             "labels" => {
-                let mapped: Vec<(String, ValueKind, bool)> =
-                    c.labels.iter().filter(|l| labels.iter().any(|r| normalize::text(&r.remote_label) == normalize::text(l))).map(|l| (l.clone(), ValueKind::Other, false)).collect();
+                // A mapped label reads as the mapping spells it.
+                let mapped: Vec<(String, ValueKind, bool)> = c.labels.iter().filter_map(|l| label_row(labels, l)).map(|r| (r.remote_label.clone(), ValueKind::Other, false)).collect();
                 Value::Items(self.text_items(Shape::Labels, mapped))
             }
             WORK_DETAILS => Value::Text(work_details(c)),
@@ -564,7 +575,7 @@ impl Codec {
             }
             "labels" => {
                 // Unmapped labels are left alone; mapped ones become the merged set.
-                let mapped = |l: &String| labels.iter().any(|r| normalize::text(&r.remote_label) == normalize::text(l));
+                let mapped = |l: &String| label_row(labels, l).is_some();
                 let mut out: Vec<String> = c.labels.iter().filter(|l| !mapped(l)).cloned().collect();
                 out.extend(items_of(v).iter().map(item_text));
                 c.labels = out;
@@ -748,6 +759,17 @@ mod tests {
         parts.sort();
         parts.dedup();
         parts.join("\u{1d}")
+    }
+
+    #[test]
+    fn a_label_belongs_to_the_row_spelled_the_same_then_to_one_differing_only_in_case() {
+        let row = |label: &str, tag: &str| LabelMappingRow { crm: CrmLabelRef { kind: CrmLabelKind::Tag, id: tag.into() }, remote_label: label.into() };
+        let rows = [row("Press", "press"), row("PRESS", "loud"), row("Clients", "clients")];
+        let tag_of = |label: &str| label_row(&rows, label).map(|r| r.crm.id.as_str());
+        assert_eq!(tag_of("PRESS"), Some("loud"), "the exact spelling first");
+        assert_eq!(tag_of(" Press "), Some("press"));
+        assert_eq!(tag_of("clients"), Some("clients"), "then regardless of case");
+        assert_eq!(tag_of("Bowling"), None, "an unmapped label");
     }
 
     #[test]
