@@ -314,8 +314,7 @@ impl SyncSession {
         if listing == Listing::Full {
             self.crm_listing.full = true;
         }
-        let live = take_page(&mut self.crm, &mut self.crm_listing.gone, contacts, |c| (c.deleted, &c.id));
-        absorb(&mut self.crm, live);
+        add_page(&mut self.crm, &mut self.crm_listing.gone, contacts, |c| (c.deleted, &c.id));
     }
 
     /// The CRM listing is complete; `next_cursor` is stored once this run's writes are all
@@ -359,8 +358,7 @@ impl SyncSession {
             let ids: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
             hold_befores(&mut self.ops, &self.remote, |id| ids.contains(id));
         }
-        let live = take_page(&mut self.remote, &mut self.remote_listing.gone, records, |r| (r.deleted, &r.id));
-        absorb(&mut self.remote, live);
+        add_page(&mut self.remote, &mut self.remote_listing.gone, records, |r| (r.deleted, &r.id));
     }
 
     /// The remote listing is complete.
@@ -1497,38 +1495,32 @@ impl SyncSession {
     }
 }
 
-/// A page's tombstones applied in order (each drops the record and marks its id gone);
-/// the live records returned keyed by id, the last copy of an id winning, as if each had
-/// been inserted in turn.
-fn take_page<T>(held: &mut BTreeMap<String, T>, gone: &mut BTreeSet<String>, page: Vec<T>, read: impl Fn(&T) -> (bool, &String)) -> BTreeMap<String, T> {
-    let mut live: BTreeMap<String, T> = BTreeMap::new();
-    if page.iter().all(|x| !read(x).0) {
-        // The common page, with no tombstone: sorted and built in one go.
-        live = page.into_iter().map(|x| (read(&x).1.clone(), x)).collect();
-    } else {
+/// Adds a page to the records held, as taking its records one by one in order would: a
+/// tombstone drops its record and marks the id gone; a live record is held (the last copy
+/// of an id winning) and its id is gone no more.
+fn add_page<T>(held: &mut BTreeMap<String, T>, gone: &mut BTreeSet<String>, page: Vec<T>, read: impl Fn(&T) -> (bool, &String)) {
+    if page.iter().any(|x| read(x).0) {
         for x in page {
             let (deleted, id) = read(&x);
+            let id = id.clone();
             if deleted {
-                let id = id.clone();
                 held.remove(&id);
-                live.remove(&id);
                 gone.insert(id);
             } else {
-                live.insert(id.clone(), x);
+                gone.remove(&id);
+                held.insert(id, x);
             }
         }
+        return;
     }
+    // The common page, with no tombstone: sorted and built in one go, then merged into
+    // what is held in one pass when it is large against it (a first listing).
+    let mut live: BTreeMap<String, T> = page.into_iter().map(|x| (read(&x).1.clone(), x)).collect();
     if !gone.is_empty() {
         for id in live.keys() {
             gone.remove(id);
         }
     }
-    live
-}
-
-/// Adds a page's live records to those held: a merge of the two sorted maps when the page
-/// is large against them (a first listing), entry by entry otherwise.
-fn absorb<T>(held: &mut BTreeMap<String, T>, mut live: BTreeMap<String, T>) {
     if live.len() * 8 >= held.len() {
         held.append(&mut live);
     } else {
