@@ -57,42 +57,15 @@ pub fn email(s: &str) -> String {
             t
         }
         t => {
-            let lower = to_lowercase(&t);
-            // Lowercasing rarely leaves text to trim or compose: then it is the answer.
-            // Text it left unchanged is normal already (`t` is).
-            let normal = lower == *t || matches!(text_ref(&lower), std::borrow::Cow::Borrowed(n) if n.len() == lower.len());
-            if normal {
+            // Lowercasing can (rarely) leave text to trim or compose: normalized again then.
+            let lower = t.to_lowercase();
+            if matches!(text_ref(&lower), std::borrow::Cow::Borrowed(n) if n.len() == lower.len()) {
                 lower
             } else {
                 text(&lower)
             }
         }
     }
-}
-
-/// `str::to_lowercase`, copying runs of ASCII at once (the standard one converts char by
-/// char after the first non-ASCII character). A final sigma depends on its neighbours:
-/// text with a capital sigma is left to the standard one.
-fn to_lowercase(s: &str) -> String {
-    if s.contains('Σ') {
-        return s.to_lowercase();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while !rest.is_empty() {
-        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
-        let start = out.len();
-        out.push_str(&rest[..ascii]);
-        if let Some(run) = out.get_mut(start..) {
-            run.make_ascii_lowercase();
-        }
-        let mut chars = rest[ascii..].chars();
-        if let Some(c) = chars.next() {
-            out.extend(c.to_lowercase());
-        }
-        rest = chars.as_str();
-    }
-    out
 }
 
 /// A URL: trimmed, NFC, scheme and host case-folded, one trailing slash dropped.
