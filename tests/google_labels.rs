@@ -127,19 +127,25 @@ struct World {
     family: String,
 }
 
-/// CRM: Ann in list VIP, Bob tagged press, Cy in nothing. Google: Dee in the unmapped
-/// label Bowling. One run.
-fn world() -> (World, RunReport) {
+/// An empty emulator without quota, connected, and Google holding a group `group` with one
+/// member (given name `given`); the group's resource name.
+fn with_google_group(group: &str, given: &str) -> (Emu, RealHost, String) {
     let mut c = EmulatorConfig::empty();
     c.quota = QuotaConfig { enabled: false, ..QuotaConfig::default() };
     let emu = Emu::start(c);
     let host = connected(&emu);
-    // An unmapped label made in Google, with a member.
     let mut client = GoogleSpoke::new(&host, emu.auth("g1"), Quota::unlimited());
-    let family = block_on(client.create_group("Bowling")).expect("create Bowling");
-    let mut dee = google_support::person("Dee", "Google", "dee@example.org", None);
-    dee["memberships"] = json!([{"contactGroupMembership": {"contactGroupResourceName": family}}]);
-    emu.seed(vec![dee]);
+    let resource = block_on(client.create_group(group)).expect("create the group");
+    let mut member = google_support::person(given, "Google", &format!("{}@example.org", given.to_lowercase()), None);
+    member["memberships"] = json!([{"contactGroupMembership": {"contactGroupResourceName": resource}}]);
+    emu.seed(vec![member]);
+    (emu, host, resource)
+}
+
+/// CRM: Ann in list VIP, Bob tagged press, Cy in nothing. Google: Dee in the unmapped
+/// label Bowling. One run.
+fn world() -> (World, RunReport) {
+    let (emu, host, family) = with_google_group("Bowling", "Dee");
     let vip = block_on(host.crm_create_list("VIP")).unwrap().id;
     block_on(host.crm_create(&crm_person("Ann", "ann@example.org", &[&vip], &[]))).unwrap();
     block_on(host.crm_create(&crm_person("Bob", "bob@example.org", &[], &["press"]))).unwrap();
@@ -264,15 +270,7 @@ fn a_google_group_whose_name_differs_only_in_case_is_the_mapped_label() {
     // Google already has "PRESS" (names are unique regardless of case); the mapping says
     // "Press". It is that group: no second one, both sides' members meet, and nothing is
     // read as removed on the next runs.
-    let mut c = EmulatorConfig::empty();
-    c.quota = QuotaConfig { enabled: false, ..QuotaConfig::default() };
-    let emu = Emu::start(c);
-    let host = connected(&emu);
-    let mut client = GoogleSpoke::new(&host, emu.auth("g1"), Quota::unlimited());
-    let press = block_on(client.create_group("PRESS")).expect("create PRESS");
-    let mut eve = google_support::person("Eve", "Google", "eve@example.org", None);
-    eve["memberships"] = json!([{"contactGroupMembership": {"contactGroupResourceName": press}}]);
-    emu.seed(vec![eve]);
+    let (emu, host, press) = with_google_group("PRESS", "Eve");
     let vip = block_on(host.crm_create_list("VIP")).unwrap().id;
     block_on(host.crm_create(&crm_person("Bob", "bob@example.org", &[], &["press"]))).unwrap();
     for _ in 0..3 {
