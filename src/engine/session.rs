@@ -939,11 +939,10 @@ impl SyncSession {
             }
         }
         // Released pairs whose CRM contact is still unlinked are neither matched nor created.
-        let released_crm: BTreeSet<String> = self.state.released.keys().cloned().collect();
         // The matching keys are read once: the values they come from are kept, by record,
         // for the merge of the pairs matching links and for the creates.
         let mut crm_read: Vec<Option<(&CrmContact, ReadRows)>> =
-            unlinked_crm.values().filter(|c| !released_crm.contains(&c.id)).map(|c| Some((*c, self.read_key_rows(|row| self.read_crm_row(c, row))))).collect();
+            unlinked_crm.values().filter(|c| !self.state.released.contains_key(&c.id)).map(|c| Some((*c, self.read_key_rows(|row| self.read_crm_row(c, row))))).collect();
         let mut remote_read: Vec<Option<(&RemoteRecord, ReadRows)>> = unlinked_remote.values().map(|r| Some((*r, self.read_key_rows(|row| self.read_remote_row(r, row))))).collect();
         let m = {
             let candidates_crm: Vec<Candidate> = crm_read.iter().flatten().map(|(c, read)| self.candidate(&c.id, read)).collect();
