@@ -103,6 +103,45 @@ test("the host's http proxy is used when present, and the allowlist is still che
   assert.deepEqual(seen, ["https://dav.example.com/addressbooks/"]);
 });
 
+test("the host's proxy is handed the checked, parsed href, never the raw URL the core gave", async () => {
+  const handed = [];
+  const hostApi = { http: { async fetch(request) { handed.push(request.url); return { status: 200, headers: {}, body: "" }; } } };
+  const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith(["https://dav.example.com"])), timers: createTimerSet() });
+  await host.fetch({ method: "GET", url: "HTTPS://DAV.Example.com:443/a/./b/../c?q=1" });
+  assert.deepEqual(handed, ["https://dav.example.com/a/c?q=1"], "what the allowlist checked is what the proxy sends");
+});
+
+test("userinfo, backslashes, control characters, spaces around the URL and schemes other than http(s) are refused before anything leaves", async () => {
+  const handed = [];
+  const hostApi = { http: { async fetch(request) { handed.push(request.url); return { status: 200, headers: {}, body: "" }; } } };
+  const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith(["https://dav.example.com"])), timers: createTimerSet() });
+  const hostile = [
+    // WHATWG URL reads the host as dav.example.com, other parsers (a proxy's) as evil.example.
+    "https://dav.example.com\\@evil.example/",
+    "https://dav.example.com\\evil.example/",
+    // A decoded href with CR/LF: WHATWG drops them, a careless proxy writes them into its request.
+    "https://dav.example.com/card.vcf\r\nHost: evil.example",
+    "https://dav.example.com/\tcard.vcf",
+    "https://dav.example.com/\u0000",
+    "https://dav.example.com/\u007f",
+    " https://dav.example.com/",
+    "https://dav.example.com/ ",
+    "https://alice:s3cret@dav.example.com/",
+    "https://dav.example.com@evil.example/",
+    "ftp://dav.example.com/",
+    "file:///etc/passwd",
+  ];
+  for (const url of hostile) {
+    await assert.rejects(host.fetch({ method: "GET", url }), (e) => {
+      assert.equal(e.code, "BAD_INPUT", `${JSON.stringify(url)}: ${e.code} ${e.message}`);
+      assert.ok(!e.message.includes("s3cret") && !(e.remedy ?? "").includes("s3cret"), "the password is not repeated");
+      assert.ok(e.remedy, "a remedy");
+      return true;
+    }, JSON.stringify(url));
+  }
+  assert.deepEqual(handed, [], "the proxy was handed nothing");
+});
+
 test("malformed requests from the core are refused with BAD_INPUT", async () => {
   const { hostApi } = await createNodeHost();
   const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith(["https://a.example"])), timers: createTimerSet() });
