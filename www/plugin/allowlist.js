@@ -22,6 +22,48 @@ function parseEntries(entries, anyPort) {
   return parsed;
 }
 
+/**
+ * Characters a request URL must not carry. WHATWG URL parsing drops or rewrites them (tab,
+ * CR and LF removed, a backslash read as "/", C0 controls and spaces trimmed at both ends),
+ * so the address checked here and the address another parser reads (a host's proxy, a
+ * server's access log) could differ: `https://allowed.example\@evil.example/` is
+ * allowed.example to WHATWG and evil.example to many others.
+ */
+const AMBIGUOUS = /[\u0000-\u001f\u007f\\]|^ | $/;
+
+/**
+ * Parses a request URL strictly: an absolute http:// or https:// URL without user name or
+ * password, without backslashes, control characters or surrounding spaces. The fragment is
+ * dropped (never sent). The messages never repeat the URL (it may carry a code or a password).
+ * @param {unknown} rawUrl
+ * @returns {URL}
+ * @example parseRequestUrl("HTTPS://Dav.Example.com:443/a/../b").href // "https://dav.example.com/b"
+ */
+export function parseRequestUrl(rawUrl) {
+  const text = String(rawUrl);
+  const refuse = (message, remedy = "Check the server address in the settings.") =>
+    codedError("BAD_INPUT", message, { remedy, retryable: false });
+  if (AMBIGUOUS.test(text)) {
+    throw refuse("The request URL contains a backslash, a control character or spaces around it, which URL parsers read differently.",
+      "Type the server address again in the settings, without spaces or backslashes.");
+  }
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    throw refuse("The request URL is not a valid absolute URL.");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw refuse(`The plugin contacts only http:// and https:// addresses, not ${url.protocol}.`);
+  }
+  if (url.username || url.password) {
+    throw refuse("The request URL carries a user name or password.",
+      "Enter the server address without user name or password; they have their own fields.");
+  }
+  url.hash = "";
+  return url;
+}
+
 /** Storage key of the operator's settings (src/plugin_core.rs SETTINGS_KEY). */
 export const SETTINGS_KEY = "settings";
 
@@ -86,7 +128,7 @@ export function createAllowlist(manifest, { allowDevHosts = false, savedOrigins 
         return allowlist.check(rawUrl);
       } catch (error) {
         if (error?.code !== "NOT_ALLOWED_HOST" || typeof savedOrigins !== "function") throw error;
-        const url = new URL(String(rawUrl));
+        const url = parseRequestUrl(rawUrl);
         let saved = [];
         try { saved = await savedOrigins(); } catch { saved = []; }
         if (Array.isArray(saved) && saved.includes(url.origin)) return url;
@@ -104,14 +146,7 @@ export function createAllowlist(manifest, { allowDevHosts = false, savedOrigins 
     },
     /** Returns the parsed URL when allowed; throws BAD_INPUT or NOT_ALLOWED_HOST otherwise. */
     check(rawUrl) {
-      let url;
-      try {
-        url = new URL(String(rawUrl));
-      } catch {
-        throw codedError("BAD_INPUT", "The request URL is not a valid absolute URL.", {
-          remedy: "Check the server address in the settings.",
-        });
-      }
+      const url = parseRequestUrl(rawUrl);
       const allowed = entries.some((e) =>
         e.anyPort ? e.protocol === url.protocol && e.hostname === url.hostname : e.origin === url.origin,
       );

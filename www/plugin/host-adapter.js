@@ -163,11 +163,13 @@ export function adaptHost(hostApi, { allowlist, timers }) {
     },
     async fetch(request) {
       validateRequest(request);
-      // The manifest's origins, and saved CardDAV servers (https://).
-      await allowlist.admit(request.url);
+      // The manifest's origins, and saved CardDAV servers (https://). What leaves is the
+      // href that was checked, never the core's raw string.
+      const url = await allowlist.admit(request.url);
+      const checked = { ...request, url: url.href };
       return hostApi.http && typeof hostApi.http.fetch === "function"
-        ? proxyFetch(hostApi, request)
-        : globalFetch(request, allowlist);
+        ? proxyFetch(hostApi, checked)
+        : globalFetch(checked, allowlist);
     },
     ui: {
       notify(level, message) {

@@ -115,7 +115,12 @@ export interface HostApi {
   };
   /** The operator's locale, e.g. "fr-FR". */
   locale(): string;
-  /** Optional proxy for hosts that forbid direct fetch. */
+  /** Optional proxy for hosts that forbid direct fetch. It receives only requests the shim
+   *  checked against the allowlist, with `url` the checked, normalised href (http: or https:,
+   *  no user name or password, no fragment): send exactly that URL. It must not follow
+   *  redirects (answer the 3xx with its Location header: the plugin follows same-origin ones
+   *  itself and refuses the others), must enforce the same allowlist (never an open relay),
+   *  and must not log bodies or the Authorization header. */
   http?: { fetch(request: HttpRequest): Promise<HttpResponse> };
   /** Optional broker: the host holds the OAuth client and returns tokens. */
   oauth?: {
