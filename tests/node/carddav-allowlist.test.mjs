@@ -117,28 +117,38 @@ test("connectCardDav through the shim: the saved server is reached, a refusal is
   }
 });
 
-test("a server redirecting to an origin the shim does not admit is refused, naming where it redirected", async () => {
+test("a CardDAV server answering 307 to another origin: the core refuses it, naming the target, and the other origin receives nothing", async () => {
+  const received = [];
+  const elsewhere = http.createServer((req, res) => { received.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`); res.writeHead(207); res.end(); });
+  await new Promise((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+  const target = `http://127.0.0.1:${elsewhere.address().port}/dav/`;
+  const seen = [];
   const server = http.createServer((req, res) => {
-    if (req.headers.host?.startsWith("localhost")) {
-      res.writeHead(207, { "content-type": "application/xml" });
-      res.end("<multistatus xmlns='DAV:'/>");
-      return;
-    }
-    res.writeHead(301, { location: `http://localhost:${server.address().port}/dav/` });
+    req.resume();
+    seen.push(`${req.method} ${req.url}`);
+    // Same origin first (followed by the core), then another origin (refused).
+    res.writeHead(307, { location: req.url === "/" ? "/dav/" : target });
     res.end();
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const host = await createNodeHost();
+  // Development mode admits every loopback port: only the core's same-origin rule stands
+  // between the redirect and the other server.
+  const { plugin, deactivate } = await loadPlugin(host, { allowDevHosts: true, manifest: await readManifest() });
   try {
-    const { port } = server.address();
-    const allowlist = createAllowlist(manifestWith([], ["http://127.0.0.1"]), { allowDevHosts: true, savedOrigins: async () => [] });
-    const host = adaptHost({}, { allowlist, timers: createTimerSet() });
-    await assert.rejects(host.fetch({ method: "PROPFIND", url: `http://127.0.0.1:${port}/.well-known/carddav` }), (e) => {
-      assert.equal(e.code, "NOT_ALLOWED_HOST");
-      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port} redirected to http://localhost:${port}`));
-      assert.match(e.remedy, new RegExp(`http://localhost:${port}`));
+    await plugin.saveSettings({ ...plugin.defaultSettings(), spokes: [davSpoke("dav", `http://127.0.0.1:${server.address().port}/`)] });
+    await assert.rejects(plugin.connectCardDav("dav", "pw-never-elsewhere"), (e) => {
+      assert.equal(e.code, "NOT_ALLOWED_HOST", `${e.code}: ${e.message}`);
+      assert.ok(e.message.includes(`http://127.0.0.1:${elsewhere.address().port}`), e.message);
+      assert.ok(e.remedy.includes(`http://127.0.0.1:${elsewhere.address().port}`), e.remedy);
       return true;
     });
+    assert.deepEqual(received, [], "nothing reached the other origin");
+    assert.ok(seen.includes("PROPFIND /dav/"), `the same-origin redirect was followed with its method: ${seen}`);
+    assert.equal(await host.hostApi.secrets.get("carddav.dav.password"), null);
   } finally {
+    deactivate();
     await new Promise((resolve) => server.close(resolve));
+    await new Promise((resolve) => elsewhere.close(resolve));
   }
 });

@@ -75,10 +75,28 @@ test("a request to an unlisted origin rejects NOT_ALLOWED_HOST and never leaves 
   assert.equal(hits, before, "the server saw no request");
 });
 
-test("a redirect to an unlisted origin is refused", async () => {
-  const { hostApi } = await createNodeHost();
-  const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith([`http://127.0.0.1:${port}`])), timers: createTimerSet() });
-  await assert.rejects(host.fetch({ method: "GET", url: `http://127.0.0.1:${port}/redirect-away` }), { code: "NOT_ALLOWED_HOST" });
+test("a 307 from a listed origin to an unlisted one is handed back to the core: the other origin receives nothing", async () => {
+  const received = [];
+  const elsewhere = http.createServer((req, res) => { received.push(`${req.method} ${req.url}`); res.end("thanks"); });
+  await new Promise((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+  const listed = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(307, { location: `http://127.0.0.1:${elsewhere.address().port}/steal` });
+    res.end();
+  });
+  await new Promise((resolve) => listed.listen(0, "127.0.0.1", resolve));
+  try {
+    const { hostApi } = await createNodeHost();
+    const origin = `http://127.0.0.1:${listed.address().port}`;
+    const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith([origin])), timers: createTimerSet() });
+    const answer = await host.fetch({ method: "PUT", url: `${origin}/card.vcf`, headers: { authorization: "Basic c2VjcmV0", "content-type": "text/vcard" }, body: "BEGIN:VCARD" });
+    assert.equal(answer.status, 307, "the redirect itself comes back: the core decides");
+    assert.equal(answer.headers.location, `http://127.0.0.1:${elsewhere.address().port}/steal`);
+    assert.deepEqual(received, [], "neither the method, the body nor the credentials reached the other origin");
+  } finally {
+    await new Promise((resolve) => listed.close(resolve));
+    await new Promise((resolve) => elsewhere.close(resolve));
+  }
 });
 
 test("a network failure rejects with code NETWORK and is marked retryable", async () => {
