@@ -152,3 +152,23 @@ test("a CardDAV server answering 307 to another origin: the core refuses it, nam
     await new Promise((resolve) => elsewhere.close(resolve));
   }
 });
+
+test("saveSettings refuses a server URL with a user name or password without repeating it, and dev hosts spelt as another host's userinfo", async () => {
+  const host = await createNodeHost();
+  const { plugin, deactivate } = await loadPlugin(host, { manifest: await readManifest() });
+  try {
+    const settings = plugin.defaultSettings();
+    await assert.rejects(plugin.saveSettings({ ...settings, spokes: [davSpoke("dav", "https://alice:pw-in-url@dav.example.com/dav/")] }), (e) => {
+      assert.equal(e.code, "INVALID_SETTINGS");
+      assert.match(e.message, /serverUrl/);
+      assert.ok(!e.message.includes("pw-in-url") && !JSON.stringify(e.reasons ?? []).includes("pw-in-url"), e.message);
+      return true;
+    });
+    const google = { id: "g", kind: "google", name: "G", allowCreate: true, endpoints: { auth: "http://127.0.0.1:1@evil.example/auth", token: "http://127.0.0.1:9/token", api: "http://127.0.0.1:9" } };
+    await assert.rejects(plugin.saveSettings({ ...settings, spokes: [google] }), (e) => e.code === "INVALID_SETTINGS" && /endpoints\.auth/.test(e.message));
+    await assert.rejects(plugin.saveSettings({ ...settings, spokes: [davSpoke("dav", "http://127.0.0.1:1@evil.example/")] }), { code: "INVALID_SETTINGS" });
+    assert.deepEqual((await plugin.getSettings()).spokes, [], "nothing was saved");
+  } finally {
+    deactivate();
+  }
+});

@@ -160,6 +160,24 @@ test("userinfo, backslashes, control characters, spaces around the URL and schem
   assert.deepEqual(handed, [], "the proxy was handed nothing");
 });
 
+test("ui.openAuthWindow opens only consent pages the allowlist admits, handing the host the checked href", async () => {
+  const opened = [];
+  const hostApi = { ui: { notify() {}, async openAuthWindow(url, redirectUri) { opened.push(url); return `${redirectUri}?code=c&state=s`; } } };
+  const host = adaptHost(hostApi, { allowlist: createAllowlist(await readManifest()), timers: createTimerSet() });
+  const back = await host.ui.openAuthWindow("HTTPS://accounts.google.com/o/oauth2/v2/auth?client_id=x", "https://crm.example.com/cb");
+  assert.equal(back, "https://crm.example.com/cb?code=c&state=s");
+  for (const [url, code] of [
+    ["https://evil.example/o/oauth2/v2/auth?client_id=x", "NOT_ALLOWED_HOST"],
+    ["http://127.0.0.1:9/o/oauth2/v2/auth", "NOT_ALLOWED_HOST"], // an emulator, outside development mode
+    ["https://accounts.google.com\\@evil.example/", "BAD_INPUT"],
+    ["https://accounts.google.com@evil.example/", "BAD_INPUT"],
+    ["javascript:alert(1)", "BAD_INPUT"],
+  ]) {
+    await assert.rejects(host.ui.openAuthWindow(url, "https://crm.example.com/cb"), { code }, url);
+  }
+  assert.deepEqual(opened, ["https://accounts.google.com/o/oauth2/v2/auth?client_id=x"], "no other page was opened");
+});
+
 test("malformed requests from the core are refused with BAD_INPUT", async () => {
   const { hostApi } = await createNodeHost();
   const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith(["https://a.example"])), timers: createTimerSet() });
