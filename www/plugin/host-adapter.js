@@ -173,8 +173,11 @@ export function adaptHost(hostApi, { allowlist, timers }) {
         try { hostApi.ui.notify(level, String(message)); } catch { /* a notice is best effort */ }
       },
       async openAuthWindow(url, redirectUri) {
+        // A consent page is a place the plugin sends the operator: the manifest's origins
+        // only (development hosts in development), and the host gets the checked href.
+        const checked = allowlist.check(url);
         try {
-          return await hostApi.ui.openAuthWindow(url, redirectUri);
+          return await hostApi.ui.openAuthWindow(checked.href, redirectUri);
         } catch (error) {
           throw toCodedError(error, "AUTH_DENIED");
         }

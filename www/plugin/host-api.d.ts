@@ -129,7 +129,9 @@ export interface HostApi {
   };
   ui: {
     notify(level: "info" | "warning" | "error", message: string): void;
-    /** Opens the URL for consent; resolves with the final redirect URL (with code/state or error). */
+    /** Opens the URL for consent; resolves with the final redirect URL (with code/state or error).
+     *  The shim calls it only with a URL the allowlist admits (the manifest's origins, the
+     *  development hosts in development mode), as the checked href. */
     openAuthWindow(url: string, redirectUri: string): Promise<string>;
   };
   log(level: "debug" | "info" | "warn" | "error", message: string, fields?: Record<string, unknown>): void;
@@ -194,7 +196,9 @@ export interface SpokeSettings {
   clientId?: string;
   /** Development only: endpoints of a local emulator (must be in devAllowedHosts). */
   endpoints?: { auth: string; token: string; api: string; revoke?: string };
-  /** CardDAV server URL, user name and the chosen address book. */
+  /** CardDAV server URL (https://, http:// only on a development host; no user name or
+   *  password in it, no backslash, control character or space), user name and the chosen
+   *  address book. */
   serverUrl?: string; username?: string; addressBook?: string;
 }
 export interface Settings {
