@@ -172,3 +172,67 @@ test("saveSettings refuses a server URL with a user name or password without rep
     deactivate();
   }
 });
+
+/** Servers on a private network, in the spellings a browser reads as such (WHATWG URL turns
+ *  2130706433, 0x7f.1, 0177.0.0.1 and 127.1 into 127.0.0.1). */
+const PRIVATE_SERVERS = [
+  "https://10.1.2.3/dav/", "https://172.16.0.1/", "https://172.31.255.254/", "https://192.168.1.20/remote.php/dav/",
+  "https://169.254.169.254/latest/", "https://127.0.0.1:8443/", "https://0.0.0.0/", "https://100.64.0.1/",
+  "https://2130706433/", "https://0x7f.1/", "https://0177.0.0.1/", "https://127.1/", "https://0xa9fea9fe/",
+  "https://[::1]/", "https://[::]/", "https://[::ffff:127.0.0.1]/", "https://[::ffff:a9fe:a9fe]/", "https://[fe80::1]/",
+  "https://[febf::1]/", "https://[fd12:3456::1]/", "https://[fc00::1]/",
+  "https://localhost/", "https://dav.localhost/", "https://LOCALHOST./", "https://nas.local/", "https://nas/",
+];
+
+test("a saved server on a private network is not admitted outside development until the operator says it is theirs", async () => {
+  const handed = [];
+  const host = await createNodeHost({ http: { async fetch(request) { handed.push(request.url); return { status: 401, headers: {}, body: "" }; } } });
+  const { plugin, deactivate } = await loadPlugin(host, { manifest: await readManifest() });
+  const save = (spoke) => plugin.saveSettings({ ...plugin.defaultSettings(), spokes: [spoke] });
+  try {
+    for (const serverUrl of PRIVATE_SERVERS) {
+      const origin = new URL(serverUrl).origin;
+      await save(davSpoke("dav", serverUrl));
+      await assert.rejects(plugin.connectCardDav("dav", "pw"), (e) => {
+        assert.equal(e.code, "NOT_ALLOWED_HOST", `${serverUrl}: ${e.code} ${e.message}`);
+        assert.ok(e.message.includes(origin) && /private network/.test(e.message), e.message);
+        assert.match(e.remedy, /private network/);
+        return true;
+      }, serverUrl);
+      assert.deepEqual(handed, [], `${serverUrl}: nothing sent`);
+      const access = await plugin.admittedOrigins();
+      assert.ok(!access.origins.some((o) => o.origin === origin), `${serverUrl} is not admitted`);
+      assert.ok(access.refused.some((r) => r.spokeId === "dav" && r.origin === origin && r.privateNetwork), `${serverUrl} is listed as refused`);
+
+      await save(davSpoke("dav", serverUrl, { allowPrivateNetwork: true }));
+      await assert.rejects(plugin.connectCardDav("dav", "pw"), { code: "AUTH_DENIED" }, serverUrl);
+      assert.ok(handed.length >= 1 && handed.every((u) => u.startsWith(`${origin}/`)), `${serverUrl}: ${handed}`);
+      handed.length = 0;
+      assert.ok((await plugin.admittedOrigins()).origins.some((o) => o.origin === origin && o.spokeId === "dav" && o.privateNetwork === true));
+    }
+  } finally {
+    deactivate();
+  }
+});
+
+test("admittedOrigins: the manifest's origins, the development hosts in development only, and each saved public server", async () => {
+  const manifest = await readManifest();
+  for (const devMode of [false, true]) {
+    const host = await createNodeHost();
+    const { plugin, deactivate } = await loadPlugin(host, { manifest, allowDevHosts: devMode });
+    try {
+      await plugin.saveSettings({ ...plugin.defaultSettings(), spokes: [davSpoke("dav", "https://DAV.example.com:443/dav/"), davSpoke("lan", "https://192.168.1.20/")] });
+      const access = await plugin.admittedOrigins();
+      assert.equal(access.devMode, devMode);
+      const by = (source) => access.origins.filter((o) => o.source === source).map((o) => o.origin);
+      assert.deepEqual(by("manifest"), manifest.permissions.network.allowedHosts);
+      assert.deepEqual(by("development"), devMode ? manifest.permissions.network.devAllowedHosts : []);
+      assert.ok(access.origins.filter((o) => o.source === "development").every((o) => o.anyPort && o.privateNetwork));
+      // In development a private server needs no choice: the emulators and test servers are local.
+      assert.deepEqual(by("server"), devMode ? ["https://dav.example.com", "https://192.168.1.20"] : ["https://dav.example.com"]);
+      assert.deepEqual(access.refused.map((r) => r.spokeId), devMode ? [] : ["lan"]);
+    } finally {
+      deactivate();
+    }
+  }
+});
