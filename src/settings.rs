@@ -108,6 +108,11 @@ pub struct SpokeSettings {
     /// CardDAV: the chosen address book's URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_book: Option<String>,
+    /// CardDAV: the operator says the server is theirs, on their private network; such a
+    /// server (a loopback, private or link-local address, or a local-only name) is contacted
+    /// outside development mode only then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_private_network: bool,
 }
 
 /// Which CRM contacts are exported.

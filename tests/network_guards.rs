@@ -83,6 +83,7 @@ fn the_account_label_never_shows_a_user_name_or_password_from_the_url() {
         server_url: Some(server.into()),
         username: Some("ada".into()),
         address_book: None,
+        allow_private_network: false,
     };
     let label = connector::account(&spoke(&format!("https://ada:{PASSWORD}@dav.example.com/dav/")));
     assert!(label.as_deref().is_none_or(|l| !l.contains(PASSWORD)), "{label:?}");
@@ -104,4 +105,33 @@ fn settings_stored_with_a_password_in_the_url_are_a_problem_that_does_not_show_i
     let status = block_on(core.status()).unwrap();
     let problem = status.settings_problem.expect("the stored settings are reported");
     assert!(!problem.message.contains(PASSWORD), "{}", problem.message);
+}
+
+#[test]
+fn the_admitted_origins_follow_the_stored_settings_and_the_hosts_mode() {
+    use contact_sync::network::admission::{network_access_of, OriginSource};
+    let host = MemoryHost::new();
+    let store = |v: Value| block_on(host.storage_write(&Map::from_iter([(SETTINGS_KEY.to_string(), v)]), &[])).unwrap();
+    let servers = |host: &MemoryHost| -> Vec<String> {
+        let access = block_on(network_access_of(host)).unwrap();
+        access.origins.iter().filter(|o| o.source == OriginSource::Server).map(|o| o.origin.clone()).collect()
+    };
+    let mut lan = carddav("https://[::ffff:c0a8:114]/");
+    lan["id"] = json!("lan");
+    store(with_spokes(json!([carddav("https://dav.example.com/dav/"), lan])));
+    assert_eq!(servers(&host), vec!["https://dav.example.com"]);
+    let access = block_on(network_access_of(&host)).unwrap();
+    assert_eq!(access.refused.iter().map(|r| r.origin.as_deref()).collect::<Vec<_>>(), vec![Some("https://[::ffff:c0a8:114]")]);
+    host.set_dev_mode(true);
+    assert_eq!(servers(&host), vec!["https://dav.example.com", "https://[::ffff:c0a8:114]"]);
+    host.set_dev_mode(false);
+    let mut allowed = carddav("https://[::ffff:c0a8:114]/");
+    allowed["allowPrivateNetwork"] = json!(true);
+    store(with_spokes(json!([allowed])));
+    assert_eq!(servers(&host), vec!["https://[::ffff:c0a8:114]"]);
+    // Settings that do not validate admit no server; the manifest's origins stay.
+    store(json!({"spokes": "broken"}));
+    let access = block_on(network_access_of(&host)).unwrap();
+    assert!(servers(&host).is_empty());
+    assert!(access.origins.iter().any(|o| o.origin == "https://people.googleapis.com"));
 }

@@ -1,84 +1,62 @@
-// The shim admits the https:// server of every saved CardDAV spoke (read from the host's
-// storage on each request), refuses http:// outside development and anything not saved,
-// and the wasm core's connectCardDav goes through it headless in Node. These fail if the
-// shim admitted an unsaved origin, kept admitting a removed one, or let http:// through.
+// The shim admits a saved CardDAV server only when the core admits it (admittedOrigins(),
+// asked on each request): https:// only, never a server on a private network outside
+// development unless the operator said it is theirs, and never a redirect elsewhere; the
+// wasm core's connectCardDav goes through it headless in Node. These fail if the shim
+// admitted an unsaved or refused origin, kept admitting a removed one, or let http:// or a
+// private address (in any spelling a browser accepts) through.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { carddavServerOrigins, createAllowlist, savedCardDavOrigins, SETTINGS_KEY } from "../../www/plugin/allowlist.js";
-import { adaptHost, createTimerSet } from "../../www/plugin/host-adapter.js";
+import { createAllowlist } from "../../www/plugin/allowlist.js";
 import { createNodeHost, loadPlugin, readManifest } from "../../www/node-host/node-host.mjs";
 
 const manifestWith = (allowedHosts, devAllowedHosts = []) => ({ hostApi: "1", permissions: { network: { allowedHosts, devAllowedHosts } } });
 const davSpoke = (id, serverUrl, extra = {}) => ({ id, kind: "carddav", name: id, allowCreate: true, serverUrl, username: "alice", ...extra });
 
-test("only the https:// servers of CardDAV spokes count, malformed entries admit nothing", () => {
-  const settings = {
-    spokes: [
-      davSpoke("a", "https://dav.example.com/remote.php/dav/"),
-      davSpoke("b", "https://DAV.example.com:8443/dav"),
-      davSpoke("c", "http://plain.example.com/dav"),
-      davSpoke("d", "not a url"),
-      { id: "g", kind: "google", name: "g", allowCreate: true, serverUrl: "https://google-ish.example.com" },
-      null,
-      davSpoke("e", 42),
-    ],
-  };
-  assert.deepEqual(carddavServerOrigins(settings), ["https://dav.example.com", "https://dav.example.com:8443"]);
-  for (const broken of [null, undefined, 7, "x", { spokes: "x" }, { spokes: [7] }]) assert.deepEqual(carddavServerOrigins(broken), []);
-});
-
-test("admit() lets a saved server through, refuses other origins, ports and http://, and forgets a removed spoke at once", async () => {
-  let settings = { spokes: [davSpoke("dav", "https://dav.example.com/dav/")] };
-  const allow = createAllowlist(manifestWith(["https://people.googleapis.com"]), { savedOrigins: async () => carddavServerOrigins(settings) });
+test("admit() lets through exactly the origins the core admits, asked again on every request, and refuses a refused server with the core's reason", async () => {
+  let access = { devMode: false, origins: [{ origin: "https://dav.example.com", source: "server", spokeId: "dav", anyPort: false, privateNetwork: false }], refused: [] };
+  let asked = 0;
+  const allow = createAllowlist(manifestWith(["https://people.googleapis.com"]), { networkAccess: async () => { asked += 1; return access; } });
   assert.equal((await allow.admit("https://dav.example.com/dav/alice/")).origin, "https://dav.example.com");
   assert.equal((await allow.admit("https://people.googleapis.com/v1/x")).origin, "https://people.googleapis.com", "the manifest still counts");
+  assert.equal(asked, 1, "the manifest's origins need no question");
   assert.throws(() => allow.check("https://dav.example.com/"), { code: "NOT_ALLOWED_HOST" }, "check() stays the manifest alone");
   await assert.rejects(allow.admit("https://dav.example.com:8443/"), { code: "NOT_ALLOWED_HOST" }, "another port is another origin");
   await assert.rejects(allow.admit("https://dav.example.com.evil.example/"), { code: "NOT_ALLOWED_HOST" });
-  await assert.rejects(allow.admit("http://dav.example.com/dav/"), (e) => {
-    assert.equal(e.code, "NOT_ALLOWED_HOST");
-    assert.match(e.message, /https:\/\//);
-    assert.match(e.remedy, /https:\/\//);
-    assert.equal(e.retryable, false);
+  await assert.rejects(allow.admit("not a url"), { code: "BAD_INPUT" });
+  // An any-port entry is the shim's own development rule, never widened by the core's answer.
+  access = { devMode: true, origins: [{ origin: "http://127.0.0.1", source: "development", anyPort: true, privateNetwork: true }], refused: [] };
+  await assert.rejects(allow.admit("http://127.0.0.1/"), { code: "NOT_ALLOWED_HOST" });
+  // A server removed or refused counts at once.
+  const refusal = { spokeId: "dav", origin: "https://dav.example.com", privateNetwork: true, code: "NOT_ALLOWED_HOST", message: "The plugin may not contact https://dav.example.com: it is on a private network.", remedy: "Tick it." };
+  access = { devMode: false, origins: [], refused: [refusal] };
+  await assert.rejects(allow.admit("https://dav.example.com/dav/"), (e) => {
+    assert.deepEqual([e.code, e.message, e.remedy, e.retryable], ["NOT_ALLOWED_HOST", refusal.message, "Tick it.", false]);
     return true;
   });
-  await assert.rejects(allow.admit("not a url"), { code: "BAD_INPUT" });
-  settings = { spokes: [] };
-  await assert.rejects(allow.admit("https://dav.example.com/dav/"), (e) => e.code === "NOT_ALLOWED_HOST" && /CardDAV/.test(e.remedy));
+  access = { devMode: false, origins: [], refused: [] };
+  await assert.rejects(allow.admit("https://dav.example.com/dav/"), (e) => e.code === "NOT_ALLOWED_HOST" && /https:\/\//.test(e.remedy) && !/CardDAV/.test(e.message + e.remedy));
 });
 
-test("a failing storage admits nothing beyond the manifest", async () => {
-  const storage = { async get() { throw new Error("disk gone"); } };
-  assert.deepEqual(await savedCardDavOrigins(storage), []);
-  const stored = { async get(keys) { return { [keys[0]]: { spokes: [davSpoke("dav", "https://dav.example.com")] } }; } };
-  assert.deepEqual(await savedCardDavOrigins(stored), ["https://dav.example.com"]);
-  assert.equal(SETTINGS_KEY, "settings");
-});
-
-test("loopback http:// servers are admitted in dev mode only, as the manifest's dev hosts", async () => {
-  const saved = async () => carddavServerOrigins({ spokes: [davSpoke("dav", "http://127.0.0.1:5232/")] });
-  const manifest = manifestWith([], ["http://127.0.0.1"]);
-  await assert.rejects(createAllowlist(manifest, { savedOrigins: saved }).admit("http://127.0.0.1:5232/"), { code: "NOT_ALLOWED_HOST" });
-  assert.equal((await createAllowlist(manifest, { allowDevHosts: true, savedOrigins: saved }).admit("http://127.0.0.1:5232/")).port, "5232");
-});
-
-test("the adapted host's fetch reaches a saved server through the host proxy and refuses an unsaved one before sending", async () => {
-  const sent = [];
-  const storage = new Map([[SETTINGS_KEY, { spokes: [davSpoke("dav", "https://dav.example.com/dav/")] }]]);
-  const hostApi = {
-    storage: { async get(keys) { return Object.fromEntries(keys.map((k) => [k, storage.get(k) ?? null])); } },
-    http: { async fetch(request) { sent.push(request.url); return { status: 207, headers: { "Content-Type": "application/xml" }, body: "<multistatus/>" }; } },
-  };
-  const allowlist = createAllowlist(manifestWith([]), { savedOrigins: () => savedCardDavOrigins(hostApi.storage) });
-  const host = adaptHost(hostApi, { allowlist, timers: createTimerSet() });
-  const answer = await host.fetch({ method: "PROPFIND", url: "https://dav.example.com/dav/", headers: { depth: "0" }, body: "<x/>" });
-  assert.equal(answer.status, 207);
-  assert.equal(answer.headers["content-type"], "application/xml");
-  await assert.rejects(host.fetch({ method: "PROPFIND", url: "https://other.example.com/dav/" }), { code: "NOT_ALLOWED_HOST" });
-  storage.set(SETTINGS_KEY, { spokes: [] });
-  await assert.rejects(host.fetch({ method: "PROPFIND", url: "https://dav.example.com/dav/" }), { code: "NOT_ALLOWED_HOST" });
-  assert.deepEqual(sent, ["https://dav.example.com/dav/"], "nothing else left the machine");
+test("when the core cannot answer (its storage failing), nothing beyond the manifest is admitted", async () => {
+  for (const networkAccess of [async () => { throw Object.assign(new Error("disk gone"), { code: "STORAGE" }); }, async () => null, async () => ({ origins: "x" }), () => { throw new TypeError("no plugin yet"); }]) {
+    const allow = createAllowlist(manifestWith(["https://people.googleapis.com"]), { networkAccess });
+    await assert.rejects(allow.admit("https://dav.example.com/"), { code: "NOT_ALLOWED_HOST" });
+    assert.ok(await allow.admit("https://people.googleapis.com/"));
+  }
+  const host = await createNodeHost();
+  let broken = false;
+  const get = host.hostApi.storage.get.bind(host.hostApi.storage);
+  host.hostApi.storage.get = async (keys) => { if (broken) throw Object.assign(new Error("disk gone"), { code: "STORAGE" }); return get(keys); };
+  const { plugin, deactivate } = await loadPlugin(host, { manifest: await readManifest() });
+  try {
+    await plugin.saveSettings({ ...plugin.defaultSettings(), spokes: [davSpoke("dav", "https://dav.example.com/dav/")] });
+    assert.ok((await plugin.admittedOrigins()).origins.some((o) => o.origin === "https://dav.example.com"));
+    broken = true;
+    await assert.rejects(plugin.admittedOrigins(), { code: "STORAGE" });
+  } finally {
+    deactivate();
+  }
 });
 
 test("connectCardDav through the shim: the saved server is reached, a refusal is AUTH_DENIED and no password is kept", async () => {

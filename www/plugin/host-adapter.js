@@ -147,6 +147,7 @@ export function createTimerSet() {
  */
 export function adaptHost(hostApi, { allowlist, timers }) {
   const pluginHost = {
+    devMode: allowlist.devMode === true,
     storage: codedMethods(hostApi.storage, "STORAGE"),
     secrets: codedMethods(hostApi.secrets, "STORAGE"),
     crm: codedMethods(hostApi.crm, "INTERNAL"),
@@ -160,7 +161,7 @@ export function adaptHost(hostApi, { allowlist, timers }) {
     },
     async fetch(request) {
       validateRequest(request);
-      // The manifest's origins, and saved CardDAV servers (https://). What leaves is the
+      // The manifest's origins, and the saved servers the core admits. What leaves is the
       // href that was checked, never the core's raw string.
       const url = await allowlist.admit(request.url);
       const checked = { ...request, url: url.href };

@@ -155,6 +155,9 @@ export interface HttpResponse { status: number; headers: Record<string, string>;
  *  and uses host.http.fetch when present, the global fetch otherwise. Network failures
  *  reject with code NETWORK. */
 export interface PluginHost {
+  /** The host activated the plugin in development mode (`allowDevHosts`): development
+   *  hosts are reachable and servers on a private network need no operator's choice. */
+  devMode: boolean;
   storage: HostApi["storage"];
   secrets: HostApi["secrets"];
   crm: HostApi["crm"];
@@ -200,6 +203,10 @@ export interface SpokeSettings {
    *  password in it, no backslash, control character or space), user name and the chosen
    *  address book. */
   serverUrl?: string; username?: string; addressBook?: string;
+  /** CardDAV: "this is a server on my private network". A server on a private network
+   *  (loopback, RFC 1918, link-local, unique local, `localhost`, `*.local`, a single label…)
+   *  is contacted outside development mode only when this is true. */
+  allowPrivateNetwork?: boolean;
 }
 export interface Settings {
   "sync.enabled": boolean;
@@ -279,6 +286,26 @@ export interface SpokeStatus {
 export interface CardDavAddressBook { url: string; displayName: string; description?: string }
 /** `connectCardDav`'s answer: the account's address books. */
 export interface CardDavConnection { addressBooks: CardDavAddressBook[] }
+/** An origin the plugin may contact (`admittedOrigins()`). */
+export interface AdmittedOrigin {
+  /** As `URL.origin` spells it, e.g. "https://dav.example.com". */
+  origin: string;
+  /** plugin.json's allowedHosts, its devAllowedHosts (development mode only), or a saved spoke's server. */
+  source: "manifest" | "development" | "server";
+  /** For source "server": the spoke. */
+  spokeId?: string;
+  /** Any port of this host (development hosts: emulators bind free ports). */
+  anyPort: boolean;
+  /** The host is on a private network. */
+  privateNetwork: boolean;
+}
+/** A saved server the plugin will not contact: why (naming its origin) and what to do. */
+export interface RefusedServer {
+  spokeId: string; origin: string | null; privateNetwork: boolean;
+  code: "NOT_ALLOWED_HOST"; message: string; remedy: string;
+}
+/** `admittedOrigins()`'s answer: what the shim lets through, computed by the core. */
+export interface NetworkAccess { devMode: boolean; origins: AdmittedOrigin[]; refused: RefusedServer[] }
 export interface PluginStatus { running: boolean; spokes: SpokeStatus[]; settingsProblem?: { code: ErrorCode; message: string } }
 export interface FieldCatalogue {
   crm: CrmFieldSchema[];
@@ -320,4 +347,7 @@ export interface ContactSyncPlugin {
   history(spokeId: string, limit: number): Promise<RunReport[]>;
   undoLastRun(spokeId: string): Promise<RunReport>;
   handleEvent(event: HostEvent): Promise<void>;
+  /** The origins the plugin may contact now and the saved servers it refuses (the shim
+   *  admits requests by it; the tab shows it). */
+  admittedOrigins(): Promise<NetworkAccess>;
 }

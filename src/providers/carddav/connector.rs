@@ -247,6 +247,7 @@ mod tests {
             server_url: Some(server.into()),
             username: Some(user.into()),
             address_book: book.map(str::to_string),
+            allow_private_network: false,
         }
     }
 
