@@ -332,7 +332,8 @@ export interface ContactSyncPlugin {
    * (`/.well-known/carddav` → current-user-principal → addressbook-home-set → books) and
    * only on success stores the password in the secret `carddav.{spokeId}.password`. An
    * empty `password` re-lists with the stored one. Rejects AUTH_DENIED, BAD_RESPONSE (no
-   * CardDAV there), NOT_FOUND, NETWORK, NOT_ALLOWED_HOST (a redirect to another origin),
+   * CardDAV there), NOT_FOUND, NETWORK, NOT_ALLOWED_HOST (a redirect to another origin, a
+   * server on a private network the operator has not allowed, http:// outside development),
    * NOT_CONNECTED (empty password and none stored), BAD_INPUT.
    */
   connectCardDav(spokeId: string, password: string): Promise<CardDavConnection>;
