@@ -9,7 +9,7 @@ use contact_sync::error::ErrorCode;
 use contact_sync::host::{Host, MemoryHost};
 use contact_sync::plugin_core::{PluginCore, SETTINGS_KEY};
 use contact_sync::providers::carddav::connector;
-use contact_sync::settings::{Settings, SpokeKind, SpokeSettings};
+use contact_sync::settings::{Settings, SpokeSettings};
 use pollster::block_on;
 use serde_json::{json, Map, Value};
 
@@ -73,18 +73,8 @@ fn a_server_url_with_a_user_name_or_password_or_ambiguous_characters_is_refused_
 
 #[test]
 fn the_account_label_never_shows_a_user_name_or_password_from_the_url() {
-    let spoke = |server: &str| SpokeSettings {
-        id: "dav".into(),
-        kind: SpokeKind::Carddav,
-        name: "Dav".into(),
-        allow_create: true,
-        client_id: None,
-        endpoints: None,
-        server_url: Some(server.into()),
-        username: Some("ada".into()),
-        address_book: None,
-        allow_private_network: false,
-    };
+    // Built directly, as settings stored before validation refused such URLs would read.
+    let spoke = |server: &str| -> SpokeSettings { serde_json::from_value(carddav(server)).unwrap() };
     let label = connector::account(&spoke(&format!("https://ada:{PASSWORD}@dav.example.com/dav/")));
     assert!(label.as_deref().is_none_or(|l| !l.contains(PASSWORD)), "{label:?}");
     assert_eq!(connector::account(&spoke("https://DAV.example.com:443/dav/")).as_deref(), Some("ada @ dav.example.com"));
