@@ -294,6 +294,7 @@ mod tests {
             server_url: None,
             username: None,
             address_book: None,
+            allow_private_network: false,
         });
         let mut put = serde_json::Map::new();
         put.insert(SETTINGS_KEY.into(), serde_json::to_value(&s).unwrap());

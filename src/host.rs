@@ -187,6 +187,11 @@ pub trait Host {
     fn locale(&self) -> String;
     /// Sends a request (allowlist already enforced by the shim: NOT_ALLOWED_HOST).
     async fn fetch(&self, request: &HttpRequest) -> PluginResult<HttpResponse>;
+    /// Whether the host activated the plugin in development mode (`PluginHost.devMode`):
+    /// development hosts are reachable and private servers need no operator's choice.
+    fn dev_mode(&self) -> bool {
+        false
+    }
     /// Whether the host brokers OAuth for providers.
     fn has_oauth_broker(&self) -> bool;
     /// Asks the host's broker for tokens (NOT_CONNECTED when there is no broker).
@@ -268,6 +273,7 @@ pub struct MemoryHost {
     fetch: RefCell<Option<FetchHandler>>,
     oauth: RefCell<Option<OAuthGrant>>,
     auth_redirect: RefCell<Option<Box<dyn Fn(&str, &str) -> PluginResult<String>>>>,
+    dev_mode: Cell<bool>,
 }
 
 impl Default for MemoryHost {
@@ -324,7 +330,13 @@ impl MemoryHost {
             fetch: RefCell::new(None),
             oauth: RefCell::new(None),
             auth_redirect: RefCell::new(None),
+            dev_mode: Cell::new(false),
         }
+    }
+
+    /// Activates the plugin in development mode or not ([`Host::dev_mode`], false at first).
+    pub fn set_dev_mode(&self, on: bool) {
+        self.dev_mode.set(on);
     }
 
     /// Makes the next call(s) of `operation` fail with `error`, in order. Operation
@@ -696,6 +708,10 @@ impl Host for MemoryHost {
             Some(handler) => handler(request),
             None => Err(PluginError::new(ErrorCode::Network, "This test host has no network.")),
         }
+    }
+
+    fn dev_mode(&self) -> bool {
+        self.dev_mode.get()
     }
 
     fn has_oauth_broker(&self) -> bool {

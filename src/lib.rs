@@ -15,6 +15,7 @@ pub mod runner;
 pub mod error;
 pub mod host;
 pub mod manifest;
+pub mod network;
 pub mod plugin_core;
 pub mod settings;
 #[cfg(target_arch = "wasm32")]

@@ -8,6 +8,7 @@
 //! settings against exactly the schema the host was shown.
 
 use crate::error::{ErrorCode, PluginError, PluginResult};
+use crate::network::url::HttpUrl;
 use crate::settings::{matches_dev_host, schema_check, Settings};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -253,13 +254,12 @@ impl Manifest {
     }
 
     /// Whether `url` may be fetched: an allowed origin exactly, or (development hosts
-    /// only) a loopback origin on any port. The shim enforces the same rule in JS.
+    /// only) a loopback origin on any port, by parsed origin, never by prefix. The shim
+    /// enforces the same rule in JS.
     pub fn allows_url(&self, url: &str, development: bool) -> bool {
         let network = &self.permissions.network;
-        let exact = network.allowed_hosts.iter().any(|origin| {
-            url.strip_prefix(origin.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
-        });
+        let Ok(origin) = HttpUrl::parse(url).map(|u| u.origin()) else { return false };
+        let exact = network.allowed_hosts.iter().any(|allowed| HttpUrl::parse(allowed).is_ok_and(|a| a.origin() == origin));
         exact || (development && matches_dev_host(url, &network.dev_allowed_hosts))
     }
 }
@@ -283,5 +283,8 @@ mod tests {
         assert!(!m.allows_url("http://people.googleapis.com/v1", false));
         assert!(!m.allows_url("http://127.0.0.1:8080/token", false));
         assert!(m.allows_url("http://127.0.0.1:8080/token", true));
+        assert!(m.allows_url("HTTPS://People.googleapis.com:443/v1", false));
+        assert!(!m.allows_url("https://people.googleapis.com@evil.example/", false));
+        assert!(!m.allows_url("https://people.googleapis.com\\@evil.example/", false));
     }
 }

@@ -11,6 +11,7 @@ pub mod schema_check;
 use crate::crm::{CrmFieldSchema, CrmFieldType, CrmList};
 use crate::error::{PluginError, PluginResult};
 use crate::manifest::Manifest;
+use crate::network::url::HttpUrl;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -107,6 +108,11 @@ pub struct SpokeSettings {
     /// CardDAV: the chosen address book's URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_book: Option<String>,
+    /// CardDAV: the operator says the server is theirs, on their private network; such a
+    /// server (a loopback, private or link-local address, or a local-only name) is contacted
+    /// outside development mode only then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_private_network: bool,
 }
 
 /// Which CRM contacts are exported.
@@ -317,12 +323,16 @@ impl Settings {
                 }
             }
             if spoke.kind == SpokeKind::Carddav {
-                match spoke.server_url.as_deref() {
+                // The reasons never repeat the URL: it may hold a password.
+                match spoke.server_url.as_deref().map(str::trim) {
                     None | Some("") => reasons.push(format!("spokes[{i}].serverUrl: a CardDAV spoke needs its server address")),
-                    Some(url) if !url.starts_with("https://") && !matches_dev_host(url, dev_allowed_hosts) => {
-                        reasons.push(format!("spokes[{i}].serverUrl: must start with https:// (passwords never travel unencrypted)"))
-                    }
-                    Some(_) => {}
+                    Some(url) => match HttpUrl::parse(url) {
+                        Err(problem) => reasons.push(format!("spokes[{i}].serverUrl: {problem}")),
+                        Ok(parsed) if parsed.scheme() != "https" && !matches_dev_host(url, dev_allowed_hosts) => {
+                            reasons.push(format!("spokes[{i}].serverUrl: must start with https:// (passwords never travel unencrypted)"))
+                        }
+                        Ok(_) => {}
+                    },
                 }
             }
         }
@@ -377,13 +387,15 @@ impl Settings {
     }
 }
 
-/// Whether `url` starts with one of the development origins (any port), e.g.
-/// `http://127.0.0.1` matches `http://127.0.0.1:8123/token` but not `http://127.0.0.10`.
+/// Whether `url` is on one of the development origins (any port), by its parsed scheme and
+/// host, never by prefix: `http://127.0.0.1` matches `http://127.0.0.1:8123/token` but not
+/// `http://127.0.0.10` nor `http://127.0.0.1:1@evil.example` (user info, refused anyway).
 pub fn matches_dev_host(url: &str, dev_allowed_hosts: &[String]) -> bool {
-    dev_allowed_hosts.iter().any(|host| {
-        url.strip_prefix(host.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with('/'))
-    })
+    let Ok(url) = HttpUrl::parse(url) else { return false };
+    dev_allowed_hosts
+        .iter()
+        .filter_map(|host| HttpUrl::parse(host).ok())
+        .any(|dev| dev.scheme() == url.scheme() && dev.host() == url.host())
 }
 
 #[cfg(test)]
@@ -464,6 +476,9 @@ mod tests {
         assert!(matches_dev_host("http://localhost", &hosts));
         assert!(!matches_dev_host("http://127.0.0.10:80", &hosts));
         assert!(!matches_dev_host("http://localhost.evil.example/", &hosts));
+        assert!(!matches_dev_host("http://127.0.0.1:1@evil.example/", &hosts));
+        assert!(!matches_dev_host("https://127.0.0.1/", &hosts), "the scheme counts");
+        assert!(matches_dev_host("HTTP://LocalHost:9/", &hosts));
     }
 
     #[test]

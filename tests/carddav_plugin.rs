@@ -247,6 +247,51 @@ fn discovery_redirected_to_another_server_is_refused_before_anything_is_sent_the
 }
 
 #[test]
+fn a_sync_request_redirected_to_another_origin_is_refused_before_the_password_goes_there() {
+    // Another origin the host would let through (the manifest lists Google's API): the core
+    // itself must refuse to follow, or the Basic credentials travel with the request.
+    let sent = std::rc::Rc::new(std::cell::RefCell::new(Vec::<(String, bool)>::new()));
+    let seen = sent.clone();
+    let core = scripted_host(move |r| {
+        seen.borrow_mut().push((r.url.clone(), r.headers.contains_key("authorization")));
+        if r.url.starts_with("https://dav.example.com/") {
+            return Ok(response(307, &[("location", "https://people.googleapis.com/v1/collect")], ""));
+        }
+        Ok(response(207, &[("content-type", "application/xml")], "<d:multistatus xmlns:d='DAV:'/>"))
+    });
+    save_spoke(&core, "https://dav.example.com/dav/", Some("https://dav.example.com/dav/alice/book/"));
+    block_on(core.host().secret_set(SECRET, "pw")).unwrap();
+    let report = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert_eq!(report.outcome, "failed", "{report:?}");
+    let error = &report.errors[0];
+    assert_eq!(error.code, ErrorCode::NotAllowedHost, "{:?}", report.errors);
+    assert!(error.message.contains("https://people.googleapis.com"), "the target is named: {}", error.message);
+    let sent = sent.borrow();
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|(url, _)| url.starts_with("https://dav.example.com/")), "a request left the server's origin: {sent:?}");
+}
+
+#[test]
+fn a_same_origin_redirect_of_discovery_is_followed_with_its_method_and_body() {
+    let sent = std::rc::Rc::new(std::cell::RefCell::new(Vec::<contact_sync::host::HttpRequest>::new()));
+    let seen = sent.clone();
+    let core = scripted_host(move |r| {
+        seen.borrow_mut().push(r.clone());
+        match r.url.as_str() {
+            "https://dav.example.com/dav/" => Ok(response(308, &[("location", "/remote.php/dav/")], "")),
+            _ => Ok(response(401, &[], "")),
+        }
+    });
+    let err = block_on(core.connect_carddav("dav", "pw")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthDenied, "{err:?}");
+    let sent = sent.borrow();
+    let (first, second) = (&sent[0], &sent[1]);
+    assert_eq!(second.url, "https://dav.example.com/remote.php/dav/");
+    assert_eq!((second.method.as_str(), &second.body), (first.method.as_str(), &first.body), "308 keeps the method and the body");
+    assert!(second.headers.contains_key("authorization"), "the same origin gets the credentials");
+}
+
+#[test]
 fn a_web_page_instead_of_carddav_and_an_unreachable_server_get_their_own_codes() {
     let page = scripted_host(|_| Ok(response(200, &[("content-type", "text/html")], "<html>Welcome</html>")));
     let err = block_on(page.connect_carddav("dav", "pw")).unwrap_err();

@@ -244,6 +244,82 @@ fn invalid_grant_is_auth_expired_once_and_never_retried() {
     assert_no_secret_leaks(&host, &fake.borrow(), &[first.message, again.message]);
 }
 
+/// The error of a listing that must fail.
+fn listing_failure(spoke: &mut GoogleSpoke<'_, MemoryHost>) -> contact_sync::providers::ProviderError {
+    match block_on(spoke.list_page(None, None)) {
+        Err(ListError::Failed(e)) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_redirect_on_googles_origin_is_followed_with_the_token() {
+    let (host, auth) = connected_host();
+    let fake = install(&host);
+    {
+        let mut g = fake.borrow_mut();
+        g.answer("/v1/people/me/connections", 307, &[("Location", "/v1/moved/connections?personFields=names")], "");
+        g.answer("/v1/moved/connections", 200, &[], EMPTY_PAGE);
+    }
+    let mut spoke = GoogleSpoke::new(&host, auth, Quota::default());
+    let page = block_on(spoke.list_page(None, None)).unwrap();
+    assert_eq!(page.next, PageNext::Done("sync-1".into()));
+    let g = fake.borrow();
+    let last = g.seen.last().unwrap();
+    assert_eq!(last.url, "http://127.0.0.1:1/v1/moved/connections?personFields=names");
+    assert_eq!(last.method, "GET");
+    assert_eq!(last.headers.get("authorization").map(String::as_str), Some(&*format!("Bearer {ACCESS}")));
+}
+
+#[test]
+fn a_redirect_to_another_origin_is_refused_naming_it_and_neither_token_is_sent_there() {
+    let (host, auth) = connected_host();
+    let fake = install(&host);
+    fake.borrow_mut().answer("/v1/people/me/connections", 307, &[("Location", "https://evil.example/collect?x=1")], "");
+    let mut spoke = GoogleSpoke::new(&host, auth.clone(), Quota::default());
+    let err = listing_failure(&mut spoke);
+    assert_eq!(err.code, "NOT_ALLOWED_HOST", "{err:?}");
+    assert!(err.message.contains("https://evil.example"), "the target is named: {}", err.message);
+    assert!(!err.retryable);
+    // The token endpoint redirecting elsewhere must not carry the refresh token there either.
+    host.advance(4_000_000.0);
+    fake.borrow_mut().answer("/token", 308, &[("Location", "https://evil.example/token")], "");
+    let err = listing_failure(&mut spoke);
+    assert_eq!(err.code, "NOT_ALLOWED_HOST", "{err:?}");
+    let g = fake.borrow();
+    assert!(g.seen.iter().all(|r| r.url.starts_with("http://127.0.0.1:1/")), "a request left Google's origin: {:?}", g.seen.iter().map(|r| &r.url).collect::<Vec<_>>());
+    assert_no_secret_leaks(&host, &g, std::slice::from_ref(&err.message));
+}
+
+#[test]
+fn a_redirect_loop_and_a_long_chain_stop_with_bad_response() {
+    let (host, auth) = connected_host();
+    let fake = install(&host);
+    {
+        let mut g = fake.borrow_mut();
+        g.answer("/v1/people/me/connections", 302, &[("Location", "/v1/x")], "");
+        g.answer("/v1/x", 302, &[("Location", "http://127.0.0.1:1/v1/y")], "");
+        g.answer("/v1/y", 302, &[("Location", "x")], "");
+    }
+    let mut spoke = GoogleSpoke::new(&host, auth, Quota::default());
+    let looped = listing_failure(&mut spoke);
+    assert_eq!(looped.code, "BAD_RESPONSE", "{looped:?}");
+    assert!(looped.message.contains("loop"), "{}", looped.message);
+    assert_eq!(fake.borrow().seen.len(), 3, "nothing sent twice");
+    {
+        let mut g = fake.borrow_mut();
+        g.seen.clear();
+        g.answers.clear();
+        for n in 0..20 {
+            g.answer(&format!("/hop{n}/"), 302, &[("Location", &format!("/hop{}/", n + 1))], "");
+        }
+        g.answer("/v1/people/me/connections", 302, &[("Location", "/hop0/")], "");
+    }
+    let long = listing_failure(&mut spoke);
+    assert_eq!(long.code, "BAD_RESPONSE", "{long:?}");
+    assert!(fake.borrow().seen.len() <= 6, "a small cap: {} requests", fake.borrow().seen.len());
+}
+
 #[test]
 fn rate_limit_waits_for_retry_after_then_continues() {
     let (host, auth) = connected_host();

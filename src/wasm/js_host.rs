@@ -177,6 +177,11 @@ impl Host for JsHost {
         self.call_typed(&["fetch"], &[to_js(request)?], ErrorCode::Network).await
     }
 
+    fn dev_mode(&self) -> bool {
+        // Only a real `true` counts: anything else is production.
+        Reflect::get(&self.host, &JsValue::from_str("devMode")).map(|v| v.as_bool() == Some(true)).unwrap_or(false)
+    }
+
     fn has_oauth_broker(&self) -> bool {
         Reflect::get(&self.host, &JsValue::from_str("oauth")).map(|o| o.is_object()).unwrap_or(false)
     }

@@ -25,6 +25,6 @@ use wasm_bindgen::prelude::*;
 const TS_CONTRACT: &'static str = r#"
 import type {
   PluginHost, Settings, PluginStatus, SpokeStatus, HostEvent, FieldCatalogue, RunReport, SyncRequest, Progress,
-  CardDavConnection,
+  CardDavConnection, NetworkAccess,
 } from "../host-api";
 "#;

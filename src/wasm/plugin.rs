@@ -196,6 +196,19 @@ impl ContactSyncPlugin {
         })
     }
 
+    /// The origins the plugin may contact now (the manifest's, the development hosts in
+    /// development mode, each saved server the rules admit) and the saved servers it will
+    /// not contact, with why. The shim admits requests by it; the tab shows it.
+    ///
+    /// ```js
+    /// const { origins, refused } = await plugin.admittedOrigins();
+    /// ```
+    #[wasm_bindgen(js_name = admittedOrigins, unchecked_return_type = "Promise<NetworkAccess>")]
+    pub fn admitted_origins(&self) -> Promise {
+        let core = self.core();
+        promise(async move { crate::network::admission::network_access_of(core.host()).await })
+    }
+
     /// The mapping editor's catalogue: the CRM's fields, the canonical address-book
     /// fields and the default rows.
     #[wasm_bindgen(js_name = fieldCatalogue, unchecked_return_type = "Promise<FieldCatalogue>")]

@@ -59,17 +59,21 @@ function stopProcess(child) {
 }
 
 /**
- * @param {{google?: boolean}} [options] google: also start the Google emulator
+ * @param {{google?: boolean, hostName?: string}} [options] google: also start the Google
+ *   emulator; hostName: open the pages at http://<hostName>:<port>/ (Chromium resolves the
+ *   name to 127.0.0.1), so the reference host runs as in production, not in development mode
  * @returns {Promise<{hostUrl: string, googleUrl: string|null, url(path: string): string, context: import("playwright-core").BrowserContext,
  *   newPage(): Promise<import("playwright-core").Page>, problems: string[], assertClean(): void, stop(): Promise<void>}>}
  */
-export async function startHarness({ google = false } = {}) {
+export async function startHarness({ google = false, hostName = null } = {}) {
   const { child, ready } = await startServer({ google });
   const profile = await mkdtemp(join(tmpdir(), "contact-sync-chromium-"));
+  const hostUrl = hostName ? ready.host.replace("//127.0.0.1:", `//${hostName}:`) : ready.host;
+  const args = hostName ? [...CHROMIUM_ARGS, `--host-resolver-rules=MAP ${hostName} 127.0.0.1`] : CHROMIUM_ARGS;
   let context;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, locale: "en-GB",
+      executablePath: CHROMIUM, headless: true, args, locale: "en-GB",
     });
   } catch (error) {
     await stopProcess(child);
@@ -94,11 +98,11 @@ export async function startHarness({ google = false } = {}) {
   for (const page of context.pages()) watch(page);
 
   const harness = {
-    hostUrl: ready.host,
+    hostUrl,
     googleUrl: ready.google ?? null,
     context,
     problems,
-    url: (path) => new URL(path, ready.host).href,
+    url: (path) => new URL(path, hostUrl).href,
     async newPage() {
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);

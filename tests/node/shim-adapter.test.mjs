@@ -75,10 +75,28 @@ test("a request to an unlisted origin rejects NOT_ALLOWED_HOST and never leaves 
   assert.equal(hits, before, "the server saw no request");
 });
 
-test("a redirect to an unlisted origin is refused", async () => {
-  const { hostApi } = await createNodeHost();
-  const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith([`http://127.0.0.1:${port}`])), timers: createTimerSet() });
-  await assert.rejects(host.fetch({ method: "GET", url: `http://127.0.0.1:${port}/redirect-away` }), { code: "NOT_ALLOWED_HOST" });
+test("a 307 from a listed origin to an unlisted one is handed back to the core: the other origin receives nothing", async () => {
+  const received = [];
+  const elsewhere = http.createServer((req, res) => { received.push(`${req.method} ${req.url}`); res.end("thanks"); });
+  await new Promise((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+  const listed = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(307, { location: `http://127.0.0.1:${elsewhere.address().port}/steal` });
+    res.end();
+  });
+  await new Promise((resolve) => listed.listen(0, "127.0.0.1", resolve));
+  try {
+    const { hostApi } = await createNodeHost();
+    const origin = `http://127.0.0.1:${listed.address().port}`;
+    const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith([origin])), timers: createTimerSet() });
+    const answer = await host.fetch({ method: "PUT", url: `${origin}/card.vcf`, headers: { authorization: "Basic c2VjcmV0", "content-type": "text/vcard" }, body: "BEGIN:VCARD" });
+    assert.equal(answer.status, 307, "the redirect itself comes back: the core decides");
+    assert.equal(answer.headers.location, `http://127.0.0.1:${elsewhere.address().port}/steal`);
+    assert.deepEqual(received, [], "neither the method, the body nor the credentials reached the other origin");
+  } finally {
+    await new Promise((resolve) => listed.close(resolve));
+    await new Promise((resolve) => elsewhere.close(resolve));
+  }
 });
 
 test("a network failure rejects with code NETWORK and is marked retryable", async () => {
@@ -101,6 +119,63 @@ test("the host's http proxy is used when present, and the allowlist is still che
   assert.deepEqual(response, { status: 207, headers: { "content-type": "text/xml" }, body: "<multistatus/>" });
   await assert.rejects(host.fetch({ method: "GET", url: "https://other.example.com/" }), { code: "NOT_ALLOWED_HOST" });
   assert.deepEqual(seen, ["https://dav.example.com/addressbooks/"]);
+});
+
+test("the host's proxy is handed the checked, parsed href, never the raw URL the core gave", async () => {
+  const handed = [];
+  const hostApi = { http: { async fetch(request) { handed.push(request.url); return { status: 200, headers: {}, body: "" }; } } };
+  const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith(["https://dav.example.com"])), timers: createTimerSet() });
+  await host.fetch({ method: "GET", url: "HTTPS://DAV.Example.com:443/a/./b/../c?q=1" });
+  assert.deepEqual(handed, ["https://dav.example.com/a/c?q=1"], "what the allowlist checked is what the proxy sends");
+});
+
+test("userinfo, backslashes, control characters, spaces around the URL and schemes other than http(s) are refused before anything leaves", async () => {
+  const handed = [];
+  const hostApi = { http: { async fetch(request) { handed.push(request.url); return { status: 200, headers: {}, body: "" }; } } };
+  const host = adaptHost(hostApi, { allowlist: createAllowlist(manifestWith(["https://dav.example.com"])), timers: createTimerSet() });
+  const hostile = [
+    // WHATWG URL reads the host as dav.example.com, other parsers (a proxy's) as evil.example.
+    "https://dav.example.com\\@evil.example/",
+    "https://dav.example.com\\evil.example/",
+    // A decoded href with CR/LF: WHATWG drops them, a careless proxy writes them into its request.
+    "https://dav.example.com/card.vcf\r\nHost: evil.example",
+    "https://dav.example.com/\tcard.vcf",
+    "https://dav.example.com/\u0000",
+    "https://dav.example.com/\u007f",
+    " https://dav.example.com/",
+    "https://dav.example.com/ ",
+    "https://alice:s3cret@dav.example.com/",
+    "https://dav.example.com@evil.example/",
+    "ftp://dav.example.com/",
+    "file:///etc/passwd",
+  ];
+  for (const url of hostile) {
+    await assert.rejects(host.fetch({ method: "GET", url }), (e) => {
+      assert.equal(e.code, "BAD_INPUT", `${JSON.stringify(url)}: ${e.code} ${e.message}`);
+      assert.ok(!e.message.includes("s3cret") && !(e.remedy ?? "").includes("s3cret"), "the password is not repeated");
+      assert.ok(e.remedy, "a remedy");
+      return true;
+    }, JSON.stringify(url));
+  }
+  assert.deepEqual(handed, [], "the proxy was handed nothing");
+});
+
+test("ui.openAuthWindow opens only consent pages the allowlist admits, handing the host the checked href", async () => {
+  const opened = [];
+  const hostApi = { ui: { notify() {}, async openAuthWindow(url, redirectUri) { opened.push(url); return `${redirectUri}?code=c&state=s`; } } };
+  const host = adaptHost(hostApi, { allowlist: createAllowlist(await readManifest()), timers: createTimerSet() });
+  const back = await host.ui.openAuthWindow("HTTPS://accounts.google.com/o/oauth2/v2/auth?client_id=x", "https://crm.example.com/cb");
+  assert.equal(back, "https://crm.example.com/cb?code=c&state=s");
+  for (const [url, code] of [
+    ["https://evil.example/o/oauth2/v2/auth?client_id=x", "NOT_ALLOWED_HOST"],
+    ["http://127.0.0.1:9/o/oauth2/v2/auth", "NOT_ALLOWED_HOST"], // an emulator, outside development mode
+    ["https://accounts.google.com\\@evil.example/", "BAD_INPUT"],
+    ["https://accounts.google.com@evil.example/", "BAD_INPUT"],
+    ["javascript:alert(1)", "BAD_INPUT"],
+  ]) {
+    await assert.rejects(host.ui.openAuthWindow(url, "https://crm.example.com/cb"), { code }, url);
+  }
+  assert.deepEqual(opened, ["https://accounts.google.com/o/oauth2/v2/auth?client_id=x"], "no other page was opened");
 });
 
 test("malformed requests from the core are refused with BAD_INPUT", async () => {

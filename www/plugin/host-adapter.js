@@ -49,39 +49,36 @@ export function bytesToBase64(bytes) {
   return btoa(binary);
 }
 
-/** Sends through the global fetch and reads the whole body as text (or base64 of its bytes). */
-async function globalFetch(request, allowlist) {
+/** Sends through the global fetch and reads the whole body as text (or base64 of its bytes).
+ *  Redirects are not followed here: a 3xx goes back to the core, which follows it only on
+ *  the same origin (src/network/redirect.rs), so a 307 never takes the method, the body
+ *  or the credentials to another server. */
+async function globalFetch(request) {
+  const origin = new URL(request.url).origin;
   let response;
   try {
     response = await fetch(request.url, {
       method: request.method,
       headers: request.headers ?? {},
       body: request.body ?? undefined,
-      // Redirects are followed, then the final address is checked again below: a response
-      // from an unlisted origin never reaches the core.
-      redirect: "follow",
+      redirect: "manual",
       credentials: "omit",
       cache: "no-store",
     });
   } catch (error) {
     // The URL may carry a code or a query: name only the origin.
-    throw codedError("NETWORK", `Could not reach ${new URL(request.url).origin}.`, {
+    throw codedError("NETWORK", `Could not reach ${origin}.`, {
       remedy: "Check the network connection and the server address, then try again.",
       retryable: true,
     });
   }
-  if (response.url) {
-    try {
-      await allowlist.admit(response.url);
-    } catch (error) {
-      const from = new URL(request.url).origin;
-      const to = new URL(response.url).origin;
-      if (error?.code !== "NOT_ALLOWED_HOST" || from === to) throw error;
-      throw codedError("NOT_ALLOWED_HOST", `The server at ${from} redirected to ${to}, which the plugin may not contact.`, {
-        remedy: `Enter the address the server redirects to (${to}) in the settings, or ask the server's administrator to remove the redirect.`,
-        retryable: false,
-      });
-    }
+  if (response.type === "opaqueredirect") {
+    // A browser answers a manual redirect without its status or Location: the target
+    // cannot be checked, so it is not followed.
+    throw codedError("NOT_ALLOWED_HOST", `The server at ${origin} answered with a redirect that a browser does not let the plugin check, so it was not followed.`, {
+      remedy: "Enter the address the server redirects to (for CardDAV, its full address, e.g. https://cloud.example.com/remote.php/dav/), or run the plugin in a host that relays its requests.",
+      retryable: false,
+    });
   }
   const headers = {};
   response.headers.forEach((value, name) => { headers[name.toLowerCase()] = value; });
@@ -91,7 +88,7 @@ async function globalFetch(request, allowlist) {
       ? bytesToBase64(new Uint8Array(await response.arrayBuffer()))
       : await response.text();
   } catch {
-    throw codedError("NETWORK", `The connection to ${new URL(request.url).origin} broke while reading the response.`, {
+    throw codedError("NETWORK", `The connection to ${origin} broke while reading the response.`, {
       remedy: "Try again.", retryable: true,
     });
   }
@@ -150,6 +147,7 @@ export function createTimerSet() {
  */
 export function adaptHost(hostApi, { allowlist, timers }) {
   const pluginHost = {
+    devMode: allowlist.devMode === true,
     storage: codedMethods(hostApi.storage, "STORAGE"),
     secrets: codedMethods(hostApi.secrets, "STORAGE"),
     crm: codedMethods(hostApi.crm, "INTERNAL"),
@@ -163,19 +161,24 @@ export function adaptHost(hostApi, { allowlist, timers }) {
     },
     async fetch(request) {
       validateRequest(request);
-      // The manifest's origins, and saved CardDAV servers (https://).
-      await allowlist.admit(request.url);
+      // The manifest's origins, and the saved servers the core admits. What leaves is the
+      // href that was checked, never the core's raw string.
+      const url = await allowlist.admit(request.url);
+      const checked = { ...request, url: url.href };
       return hostApi.http && typeof hostApi.http.fetch === "function"
-        ? proxyFetch(hostApi, request)
-        : globalFetch(request, allowlist);
+        ? proxyFetch(hostApi, checked)
+        : globalFetch(checked);
     },
     ui: {
       notify(level, message) {
         try { hostApi.ui.notify(level, String(message)); } catch { /* a notice is best effort */ }
       },
       async openAuthWindow(url, redirectUri) {
+        // A consent page is a place the plugin sends the operator: the manifest's origins
+        // only (development hosts in development), and the host gets the checked href.
+        const checked = allowlist.check(url);
         try {
-          return await hostApi.ui.openAuthWindow(url, redirectUri);
+          return await hostApi.ui.openAuthWindow(checked.href, redirectUri);
         } catch (error) {
           throw toCodedError(error, "AUTH_DENIED");
         }

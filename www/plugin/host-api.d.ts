@@ -115,7 +115,12 @@ export interface HostApi {
   };
   /** The operator's locale, e.g. "fr-FR". */
   locale(): string;
-  /** Optional proxy for hosts that forbid direct fetch. */
+  /** Optional proxy for hosts that forbid direct fetch. It receives only requests the shim
+   *  checked against the allowlist, with `url` the checked, normalised href (http: or https:,
+   *  no user name or password, no fragment): send exactly that URL. It must not follow
+   *  redirects (answer the 3xx with its Location header: the plugin follows same-origin ones
+   *  itself and refuses the others), must enforce the same allowlist (never an open relay),
+   *  and must not log bodies or the Authorization header. */
   http?: { fetch(request: HttpRequest): Promise<HttpResponse> };
   /** Optional broker: the host holds the OAuth client and returns tokens. */
   oauth?: {
@@ -124,7 +129,9 @@ export interface HostApi {
   };
   ui: {
     notify(level: "info" | "warning" | "error", message: string): void;
-    /** Opens the URL for consent; resolves with the final redirect URL (with code/state or error). */
+    /** Opens the URL for consent; resolves with the final redirect URL (with code/state or error).
+     *  The shim calls it only with a URL the allowlist admits (the manifest's origins, the
+     *  development hosts in development mode), as the checked href. */
     openAuthWindow(url: string, redirectUri: string): Promise<string>;
   };
   log(level: "debug" | "info" | "warn" | "error", message: string, fields?: Record<string, unknown>): void;
@@ -148,6 +155,9 @@ export interface HttpResponse { status: number; headers: Record<string, string>;
  *  and uses host.http.fetch when present, the global fetch otherwise. Network failures
  *  reject with code NETWORK. */
 export interface PluginHost {
+  /** The host activated the plugin in development mode (`allowDevHosts`): development
+   *  hosts are reachable and servers on a private network need no operator's choice. */
+  devMode: boolean;
   storage: HostApi["storage"];
   secrets: HostApi["secrets"];
   crm: HostApi["crm"];
@@ -189,8 +199,14 @@ export interface SpokeSettings {
   clientId?: string;
   /** Development only: endpoints of a local emulator (must be in devAllowedHosts). */
   endpoints?: { auth: string; token: string; api: string; revoke?: string };
-  /** CardDAV server URL, user name and the chosen address book. */
+  /** CardDAV server URL (https://, http:// only on a development host; no user name or
+   *  password in it, no backslash, control character or space), user name and the chosen
+   *  address book. */
   serverUrl?: string; username?: string; addressBook?: string;
+  /** CardDAV: "this is a server on my private network". A server on a private network
+   *  (loopback, RFC 1918, link-local, unique local, `localhost`, `*.local`, a single label…)
+   *  is contacted outside development mode only when this is true. */
+  allowPrivateNetwork?: boolean;
 }
 export interface Settings {
   "sync.enabled": boolean;
@@ -270,6 +286,26 @@ export interface SpokeStatus {
 export interface CardDavAddressBook { url: string; displayName: string; description?: string }
 /** `connectCardDav`'s answer: the account's address books. */
 export interface CardDavConnection { addressBooks: CardDavAddressBook[] }
+/** An origin the plugin may contact (`admittedOrigins()`). */
+export interface AdmittedOrigin {
+  /** As `URL.origin` spells it, e.g. "https://dav.example.com". */
+  origin: string;
+  /** plugin.json's allowedHosts, its devAllowedHosts (development mode only), or a saved spoke's server. */
+  source: "manifest" | "development" | "server";
+  /** For source "server": the spoke. */
+  spokeId?: string;
+  /** Any port of this host (development hosts: emulators bind free ports). */
+  anyPort: boolean;
+  /** The host is on a private network. */
+  privateNetwork: boolean;
+}
+/** A saved server the plugin will not contact: why (naming its origin) and what to do. */
+export interface RefusedServer {
+  spokeId: string; origin: string | null; privateNetwork: boolean;
+  code: "NOT_ALLOWED_HOST"; message: string; remedy: string;
+}
+/** `admittedOrigins()`'s answer: what the shim lets through, computed by the core. */
+export interface NetworkAccess { devMode: boolean; origins: AdmittedOrigin[]; refused: RefusedServer[] }
 export interface PluginStatus { running: boolean; spokes: SpokeStatus[]; settingsProblem?: { code: ErrorCode; message: string } }
 export interface FieldCatalogue {
   crm: CrmFieldSchema[];
@@ -296,7 +332,8 @@ export interface ContactSyncPlugin {
    * (`/.well-known/carddav` → current-user-principal → addressbook-home-set → books) and
    * only on success stores the password in the secret `carddav.{spokeId}.password`. An
    * empty `password` re-lists with the stored one. Rejects AUTH_DENIED, BAD_RESPONSE (no
-   * CardDAV there), NOT_FOUND, NETWORK, NOT_ALLOWED_HOST (a redirect to another origin),
+   * CardDAV there), NOT_FOUND, NETWORK, NOT_ALLOWED_HOST (a redirect to another origin, a
+   * server on a private network the operator has not allowed, http:// outside development),
    * NOT_CONNECTED (empty password and none stored), BAD_INPUT.
    */
   connectCardDav(spokeId: string, password: string): Promise<CardDavConnection>;
@@ -311,4 +348,7 @@ export interface ContactSyncPlugin {
   history(spokeId: string, limit: number): Promise<RunReport[]>;
   undoLastRun(spokeId: string): Promise<RunReport>;
   handleEvent(event: HostEvent): Promise<void>;
+  /** The origins the plugin may contact now and the saved servers it refuses (the shim
+   *  admits requests by it; the tab shows it). */
+  admittedOrigins(): Promise<NetworkAccess>;
 }

@@ -2,7 +2,7 @@
 // HostApi; the shim reads the manifest, checks the contract version, loads the wasm core,
 // hands it an adapted PluginHost, forwards host events, and tears everything down on
 // deactivate. It decides nothing about contacts: that is the core's job.
-import { createAllowlist, savedCardDavOrigins } from "./allowlist.js";
+import { createAllowlist } from "./allowlist.js";
 import { codedError, toCodedError } from "./coded-error.js";
 import { adaptHost, createTimerSet } from "./host-adapter.js";
 import { loadWasm } from "./load-wasm.js";
@@ -97,13 +97,16 @@ export async function activate(hostApi, { pluginRoot, manifest, allowDevHosts = 
     throw codedError("INTERNAL", "The manifest names no wasm entry (entry.wasm).");
   }
 
-  // Saved CardDAV spokes' https:// servers are admitted too, read from the host's storage.
-  const allowlist = createAllowlist(theManifest, { allowDevHosts, savedOrigins: () => savedCardDavOrigins(hostApi.storage) });
+  // Saved servers are admitted when the core says so (its admittedOrigins(): the plugin is
+  // created below, and a request comes only from it).
+  let plugin = null;
+  const allowlist = createAllowlist(theManifest, { allowDevHosts, networkAccess: () => plugin.admittedOrigins() });
   const timers = createTimerSet();
   const pluginHost = adaptHost(hostApi, { allowlist, timers });
   const glue = await loadWasm(new URL(wasmPath, root));
   const core = await createPlugin(glue, pluginHost, theManifest);
-  const { facade: plugin, retire } = createPluginFacade(core);
+  const { facade, retire } = createPluginFacade(core);
+  plugin = facade;
 
   let active = true;
   const unsubscribe = hostApi.onEvent((event) => {

@@ -12,11 +12,10 @@ use super::error::{CardDavError, CardDavErrorCode};
 use super::http::{Fetch, HttpRequest, HttpResponse};
 use super::url;
 use super::xml::{self, DavResource, PropName, CALSERVER, CARDDAV, DAV};
+use crate::network::redirect::Redirects;
 
 /// How many hrefs go into one addressbook-multiget.
 pub const MULTIGET_CHUNK: usize = 5000;
-/// Redirects followed per request (well-known URIs redirect once, rarely twice).
-const MAX_REDIRECTS: usize = 5;
 
 /// An address book found by discovery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +117,8 @@ impl<F: Fetch> CardDavClient<F> {
         self.requests.get()
     }
 
-    /// Sends one request with authentication, following redirects with the same method.
+    /// Sends one request with authentication, following same-origin redirects (the shared
+    /// rule, [`Redirects`]); returns the URL that answered and its answer.
     async fn send(
         &self,
         method: &str,
@@ -126,8 +126,11 @@ impl<F: Fetch> CardDavClient<F> {
         extra: &[(&str, &str)],
         body: Option<(&str, String)>,
     ) -> Result<(String, HttpResponse), CardDavError> {
-        let mut target = target.to_string();
-        for _ in 0..=MAX_REDIRECTS {
+        let mut redirects = Redirects::new(target);
+        let mut method = method.to_string();
+        let mut body = body;
+        loop {
+            let target = redirects.url().to_string();
             let mut headers = vec![("authorization".to_string(), self.authorization.clone())];
             for (k, v) in extra {
                 headers.push((k.to_string(), v.to_string()));
@@ -140,36 +143,31 @@ impl<F: Fetch> CardDavClient<F> {
             self.requests.set(self.requests.get() + 1);
             let response = self
                 .fetch
-                .fetch(HttpRequest { method: method.to_string(), url: target.clone(), headers, body: text })
+                .fetch(HttpRequest { method: method.clone(), url: target.clone(), headers, body: text })
                 .await?;
-            match response.status {
-                301 | 302 | 303 | 307 | 308 => {
-                    let next = response
-                        .header("location")
-                        .and_then(|l| url::resolve(&target, l))
-                        .ok_or_else(|| CardDavError::not_carddav(&target, "a redirect without a usable Location"))?;
-                    target = next;
+            if let Some(hop) = redirects.after(&method, response.status, response.header("location")).map_err(CardDavError::from)? {
+                if hop.becomes_get {
+                    method = "GET".into();
+                    body = None;
                 }
-                401 => return Err(CardDavError::auth_denied(&target)),
-                429 => {
-                    return Err(CardDavError::new(
-                        CardDavErrorCode::RateLimited,
-                        format!("the CardDAV server asked us to slow down ({method} {target})"),
-                        "Nothing to do: the next run continues.",
-                    ))
-                }
+                continue;
+            }
+            return match response.status {
+                401 => Err(CardDavError::auth_denied(&target)),
+                429 => Err(CardDavError::new(
+                    CardDavErrorCode::RateLimited,
+                    format!("the CardDAV server asked us to slow down ({method} {target})"),
+                    "Nothing to do: the next run continues.",
+                )),
                 // 501 Not Implemented is an answer, not an outage: a server without
                 // sync-collection says so, and the caller falls back.
-                500 | 502..=599 => {
-                    return Err(CardDavError::network(format!(
-                        "the CardDAV server failed with status {} on {method} {target}",
-                        response.status
-                    )))
-                }
-                _ => return Ok((target, response)),
-            }
+                500 | 502..=599 => Err(CardDavError::network(format!(
+                    "the CardDAV server failed with status {} on {method} {target}",
+                    response.status
+                ))),
+                _ => Ok((target, response)),
+            };
         }
-        Err(CardDavError::not_carddav(&target, "too many redirects"))
     }
 
     async fn propfind(&self, target: &str, depth: &str, props: &[PropName]) -> Result<(String, HttpResponse), CardDavError> {

@@ -28,6 +28,7 @@ use super::url;
 use crate::connectors::{self, find_spoke, RunStatus};
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::Host;
+use crate::network::url::HttpUrl;
 use crate::runner::{RunOptions, RunReport};
 use crate::settings::{SpokeKind, SpokeSettings};
 
@@ -63,23 +64,22 @@ fn account_of(spoke: &SpokeSettings) -> PluginResult<Account> {
         return Err(PluginError::bad_input(format!("The CardDAV spoke {} has no server URL or user name yet.", spoke.id))
             .with_remedy("Enter the server address and the user name, save, then connect."));
     }
-    let origin = origin_of(server_url)
-        .ok_or_else(|| {
-            PluginError::bad_input("The CardDAV server URL must start with https://.")
-                .with_remedy("Enter the full server address, e.g. https://cloud.example.com/remote.php/dav.")
-        })?;
+    // The message names the problem, never the URL: it may hold a password.
+    let origin = HttpUrl::parse(server_url).map(|u| u.origin()).map_err(|problem| {
+        PluginError::bad_input(format!("The CardDAV server URL {problem}."))
+            .with_remedy("Enter the full server address, e.g. https://cloud.example.com/remote.php/dav.")
+    })?;
     Ok(Account { server_url: server_url.to_string(), username: username.to_string(), origin })
 }
 
 /// The origin of an http(s) URL as browsers compare them: lower case, without the
 /// scheme's default port (`https://Dav.example.com:443/x` → `https://dav.example.com`).
 fn origin_of(u: &str) -> Option<String> {
-    let origin = url::origin(u)?.to_ascii_lowercase();
-    let default_port = if origin.starts_with("https://") { ":443" } else { ":80" };
-    Some(origin.strip_suffix(default_port).map(str::to_string).unwrap_or(origin))
+    HttpUrl::parse(u).ok().map(|u| u.origin())
 }
 
-/// `username @ host` of a spoke with a server URL and a user name.
+/// `username @ host[:port]` of a spoke with a usable server URL and a user name (never
+/// the URL's user info: such a URL is not usable).
 pub fn account(spoke: &SpokeSettings) -> Option<String> {
     let a = account_of(spoke).ok()?;
     let host = a.origin.split_once("://").map(|(_, h)| h.to_string()).unwrap_or(a.origin);
@@ -247,6 +247,7 @@ mod tests {
             server_url: Some(server.into()),
             username: Some(user.into()),
             address_book: book.map(str::to_string),
+            allow_private_network: false,
         }
     }
 

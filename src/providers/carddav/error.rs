@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::network::redirect::RedirectRefusal;
+
 /// Stable error codes used by this module (a subset of the contract's `ErrorCode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardDavErrorCode {
@@ -116,6 +118,16 @@ impl CardDavError {
             message,
             "Check the network connection and that the server is up; the next run tries again.",
         )
+    }
+}
+
+impl From<RedirectRefusal> for CardDavError {
+    fn from(refusal: RedirectRefusal) -> Self {
+        let code = match refusal {
+            RedirectRefusal::OtherOrigin { .. } => CardDavErrorCode::NotAllowedHost,
+            _ => CardDavErrorCode::BadResponse,
+        };
+        Self::new(code, refusal.message(), refusal.remedy())
     }
 }
 

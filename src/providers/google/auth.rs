@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::{Host, HttpRequest};
+use crate::network::redirect;
 use crate::providers::google::oauth::{self, PendingAuthorization};
 use crate::providers::google::protocol::SCOPE_CONTACTS;
 
@@ -128,7 +129,7 @@ impl GoogleAuth {
         let code = pending.parse_callback(&final_url).map_err(PluginError::from)?;
         let secret = host.secret_get(&self.secrets.client_secret).await?;
         let body = oauth::code_exchange_body(&pending, &code, &self.client_id, secret.as_deref());
-        let response = host.fetch(&self.token_request(body)).await?;
+        let response = redirect::fetch(host, &self.token_request(body)).await?;
         let tokens = oauth::parse_token_response(response.status, &response.body).map_err(PluginError::from)?;
         match &tokens.refresh_token {
             Some(refresh) => host.secret_set(&self.secrets.refresh_token, refresh).await?,
@@ -189,7 +190,7 @@ impl GoogleAuth {
         }
         let secret = host.secret_get(&self.secrets.client_secret).await?;
         let body = oauth::refresh_body(&refresh, &self.client_id, secret.as_deref());
-        let response = host.fetch(&self.token_request(body)).await?;
+        let response = redirect::fetch(host, &self.token_request(body)).await?;
         match oauth::parse_token_response(response.status, &response.body) {
             Ok(tokens) => {
                 if let Some(rotated) = &tokens.refresh_token {
@@ -218,7 +219,7 @@ impl GoogleAuth {
             let mut request = self.token_request(oauth::revoke_body(&refresh));
             request.url = revoke.clone();
             // A failed revocation must not keep the tokens here: forget them anyway.
-            let _ = host.fetch(&request).await;
+            let _ = redirect::fetch(host, &request).await;
         }
         host.secret_delete(&self.secrets.refresh_token).await?;
         host.secret_delete(&self.secrets.access_token).await?;

@@ -9,6 +9,7 @@ use crate::engine::model::RemoteRecord;
 use crate::engine::RemoteCapabilities;
 use crate::error::ErrorCode;
 use crate::host::{Host, HttpRequest, HttpResponse, LogLevel};
+use crate::network::redirect;
 use crate::providers::error::ProviderError;
 use crate::providers::google::auth::GoogleAuth;
 use crate::providers::google::pacing::{Pacer, Quota};
@@ -126,7 +127,7 @@ impl<'h, H: Host> GoogleSpoke<'h, H> {
                 http.headers.insert("content-type".into(), "application/json".into());
             }
             self.stats.requests += 1;
-            let outcome = self.host.fetch(&http).await;
+            let outcome = redirect::fetch(self.host, &http).await;
             // Charged as of the answer's arrival: Google counted the request at some
             // moment before it, so waiting a window from here can never overrun.
             if !matches!(&outcome, Ok(r) if r.status == 429) {

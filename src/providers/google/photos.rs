@@ -30,6 +30,7 @@ use crate::engine::report::{ConflictRecord, Side};
 use crate::engine::state::SpokeState;
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::{Host, HttpRequest, ResponseEncoding};
+use crate::network::redirect;
 use crate::providers::google::client::GoogleSpoke;
 use crate::providers::google::protocol::{self as p, Failure};
 use crate::providers::{ItemResult, Provider, ProviderError};
@@ -688,8 +689,7 @@ async fn download<H: Host>(host: &H, url: &str) -> Result<Result<(Vec<u8>, &'sta
         response_encoding: Some(ResponseEncoding::Base64),
         ..HttpRequest::default()
     };
-    let response = host
-        .fetch(&request)
+    let response = redirect::fetch(host, &request)
         .await
         .map_err(|e| ProviderError::new(e.code.as_str(), e.message, e.remedy).retryable())?;
     if !(200..300).contains(&response.status) {

@@ -4,7 +4,7 @@
 // at the moment it is sent and handed to the plugin only (which keeps it in host secrets
 // when the server accepted it): it never enters the tab's state, the settings or the DOM's
 // value after a redraw.
-import { el, button, input } from "./dom.js";
+import { el, button, checkbox, input } from "./dom.js";
 import { renderError } from "./errors.js";
 
 /** Whether `spokeId` names a CardDAV spoke in the saved settings. */
@@ -73,6 +73,7 @@ export function renderCardDavAccount(ctx, spoke, id, setSpoke, connected) {
     input(id("server"), t("connections.serverUrl"), spoke.serverUrl ?? "", (v) => setSpoke((x) => { x.serverUrl = v.trim(); }), {
       type: "url", spellcheck: "false", autocomplete: "url", hint: t("carddav.serverUrl.hint"),
     }),
+    privateChoice(ctx, spoke, id, setSpoke),
     input(id("username"), t("connections.username"), spoke.username ?? "", (v) => setSpoke((x) => { x.username = v.trim(); }), { autocomplete: "username", spellcheck: "false" }),
     passwordField(ctx, id("password"), stored, () => findForSpoke(ctx, spoke.id, id("password"))),
     error ? renderError(error, cardDavI18n(ctx.i18n)) : null,
@@ -82,6 +83,26 @@ export function renderCardDavAccount(ctx, spoke, id, setSpoke, connected) {
       }),
     ]),
     books ? bookChoice(ctx, spoke, id, books, setSpoke) : currentBook(ctx, spoke, id),
+  ]);
+}
+
+/**
+ * "This is a server on my private network", with what it allows, for a server the plugin
+ * finds on a private network (admittedOrigins()). In development mode such servers are
+ * admitted anyway, so the choice shows only once made.
+ */
+function privateChoice(ctx, spoke, id, setSpoke) {
+  const { t, state } = ctx;
+  const access = state.network;
+  const mine = (list) => (Array.isArray(list) ? list : []).find((entry) => entry?.spokeId === spoke.id);
+  const onPrivateNetwork = !!(mine(access?.origins)?.privateNetwork || mine(access?.refused)?.privateNetwork);
+  if (!spoke.allowPrivateNetwork && (!onPrivateNetwork || access?.devMode)) return null;
+  return el("div", { class: "cs-private", id: id("private-choice") }, [
+    checkbox(id("private"), t("carddav.private.label"), !!spoke.allowPrivateNetwork, (on) => setSpoke((x) => {
+      if (on) x.allowPrivateNetwork = true;
+      else delete x.allowPrivateNetwork;
+    }), { "aria-describedby": id("private-warning"), disabled: !!state.busy }),
+    el("p", { class: "cs-warning", id: id("private-warning"), text: t("carddav.private.warning") }),
   ]);
 }
 

@@ -30,7 +30,35 @@ export function renderConnections(ctx) {
       button(t("connections.addGoogle"), () => addSpoke(ctx, "google"), { id: "cs-add-google", kind: spokes.length ? "secondary" : "primary" }),
       button(t("connections.addCarddav"), () => openCardDavForm(ctx), { id: "cs-add-carddav", disabled: !!state.carddavDraft, "aria-controls": "cs-carddav-new" }),
     ]),
+    networkAccess(ctx),
   ].filter(Boolean);
+}
+
+/** Every address the plugin may contact now (the core's admittedOrigins()), one line each with why. */
+function networkAccess(ctx) {
+  const { t, state } = ctx;
+  const access = state.network;
+  if (!Array.isArray(access?.origins)) return null;
+  const byOrigin = new Map();
+  for (const entry of access.origins) {
+    if (typeof entry?.origin !== "string") continue;
+    byOrigin.set(entry.origin, [...(byOrigin.get(entry.origin) ?? []), entry]);
+  }
+  const why = (entry) => {
+    if (entry.source === "manifest") return t("network.manifest");
+    if (entry.source === "development") return t("network.development");
+    return t(entry.privateNetwork ? "network.serverPrivate" : "network.server", { name: remoteName(ctx, entry.spokeId) });
+  };
+  return el("section", { class: "cs-subsection", id: "cs-network", "aria-labelledby": "cs-network-title" }, [
+    el("h4", { id: "cs-network-title", text: t("network.title") }),
+    el("p", { class: "cs-hint", text: t(access.devMode ? "network.intro.dev" : "network.intro") }),
+    el("ul", { class: "cs-network-list" }, [...byOrigin].map(([origin, entries]) => el("li", {
+      "data-origin": origin, "data-private": String(entries.some((e) => e.privateNetwork === true)),
+    }, [
+      el("code", { text: entries.some((e) => e.anyPort) ? t("network.anyPort", { origin }) : origin }),
+      ` — ${entries.map(why).join("; ")}`,
+    ]))),
+  ]);
 }
 
 function spokeCard(ctx, spoke) {

@@ -53,6 +53,7 @@ export function mount(container, options = {}) {
     lists: [],
     tags: [],
     devConfig: null,
+    network: null,
     history: {},
     errors: {},
     open: new Set(),
@@ -131,6 +132,8 @@ export function mount(container, options = {}) {
     delete state.errors[sectionId];
     try {
       state.settings = await plugin.saveSettings(draft);
+      // A server saved, changed or allowed on a private network changes what is admitted.
+      state.network = await loadNetwork();
       render();
       announce(ctx.t("tab.saved"));
       return true;
@@ -157,6 +160,11 @@ export function mount(container, options = {}) {
     }
   }
 
+  /** What the plugin may contact (null when the plugin cannot say: the list is not drawn). */
+  function loadNetwork() {
+    return quiet(() => plugin.admittedOrigins?.(), null);
+  }
+
   async function refresh() {
     if (!alive) return;
     try {
@@ -165,6 +173,7 @@ export function mount(container, options = {}) {
     } catch (error) {
       state.errors.summary = error;
     }
+    state.network = await loadNetwork();
     const spokes = state.status?.spokes ?? [];
     if (!state.spokeId || !spokes.some((s) => s.id === state.spokeId)) state.spokeId = spokes[0]?.id ?? null;
     await Promise.all(spokes.map(async (spoke) => {
