@@ -137,11 +137,14 @@ const ACTIONS = [["single", 40], ["twoFields", 12], ["conflict", 12], ["email", 
 
 /**
  * This round's actions, from what each side holds now (`bySide[side]`: soak id → records).
- * Each person gets at most one action a round; a deleted person gets none afterwards.
+ * Each person gets at most one action a round; a deleted person gets none afterwards. A
+ * matching key (e-mail, phone) changes, and a deletion happens, only once the person is
+ * `linked` on both spokes: before its first match a spoke has no link to keep, so a key
+ * changed meanwhile would leave two people (a first match is by key; see docs/robustness.md).
  * @returns {object[]} {kind: "update", person, side, changes} | {kind: "delete", person, side}
  *   | {kind: "create", id, sides, fields}
  */
-export function planRound({ rng, model, values, bySide, round, actions }) {
+export function planRound({ rng, model, values, bySide, linked, round, actions }) {
   const everywhere = [...model.persons.values()].filter((p) => !p.frozen && SIDES.every((s) => bySide[s].get(p.id)?.length === 1));
   const touched = new Set();
   const pickPerson = (filter = () => true) => {
@@ -168,7 +171,7 @@ export function planRound({ rng, model, values, bySide, round, actions }) {
       continue;
     }
     if (kind === "delete") {
-      const p = pickPerson((q) => converged(SIDES.map((s) => recordOf(q, s))));
+      const p = pickPerson((q) => linked.has(q.id) && converged(SIDES.map((s) => recordOf(q, s))));
       if (!p) continue;
       const [side, other] = twoSides();
       out.push({ kind: "delete", person: p, side });
@@ -176,7 +179,7 @@ export function planRound({ rng, model, values, bySide, round, actions }) {
       if (rng.chance(0.5)) out.push(textEdit(p, other, rng.pick(TEXT_FIELDS)));
       continue;
     }
-    const p = pickPerson();
+    const p = pickPerson((q) => kind !== "email" && kind !== "phone" || linked.has(q.id));
     if (!p) continue;
     if (kind === "single") {
       out.push(textEdit(p, rng.pick(SIDES), rng.pick(TEXT_FIELDS)));

@@ -26,7 +26,10 @@ function record(side, key, version, fields, raw) {
 // ---------- CRM ----------
 
 export function crmSide({ crmFile, now }) {
-  const host = () => createNodeHost({ crmFile, now });
+  // One host for a series of edits; dropped at each read, because a sync child may have
+  // written the file since (a host holds the book it loaded and would write over it).
+  let open = null;
+  const host = async () => (open ??= await createNodeHost({ crmFile, now }));
   const crmFields = (f) => ({
     firstName: f.firstName ?? "", lastName: f.lastName ?? "", company: f.company ?? "", department: f.department ?? "",
     jobTitle: f.jobTitle ?? "", emails: (f.emails ?? []).map((e) => e.value), phones: (f.phones ?? []).map((p) => p.value), notes: f.notes ?? "",
@@ -46,6 +49,7 @@ export function crmSide({ crmFile, now }) {
   return {
     name: "crm",
     async read() {
+      open = null;
       const snapshot = JSON.parse(await readFile(crmFile, "utf8").catch(() => "null"));
       const contacts = (snapshot?.contacts ?? []).filter((c) => !c.deleted);
       return { records: contacts.map((c) => record("crm", c.id, c.version, crmFields(c.fields), c)), seq: snapshot?.seq ?? 0 };

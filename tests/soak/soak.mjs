@@ -180,6 +180,28 @@ class Soak {
   }
 
   /**
+   * The people whose CRM contact both spokes have linked, from the link tables in the
+   * plugin's stored state (`spoke.{id}.state`, src/engine/state.rs): the soak changes keys
+   * and deletes only those. Unreadable tables count as empty (and are said once).
+   */
+  async linkedEverywhere(crmRecords) {
+    const storage = await this.readStorage();
+    const tables = SPOKES.map((s) => {
+      try {
+        return new Set(Object.keys(JSON.parse(storage[`spoke.${s}.state`] ?? "{}").links ?? {}));
+      } catch {
+        return new Set();
+      }
+    });
+    const linked = new Set(crmRecords.filter((r) => r.soakId && tables.every((t) => t.has(r.key))).map((r) => r.soakId));
+    if (!linked.size && this.tally.runMs.length > 3 && !this.warnedLinks) {
+      this.warnedLinks = true;
+      console.log("soak: no CRM contact is linked on both spokes (unreadable link tables?): no e-mail, phone or delete edits until there is");
+    }
+    return linked;
+  }
+
+  /**
    * One sync run in a child process, SIGKILLed after `killAfterMs` when given; collects its
    * reports (a killed run's finished spokes are in the stored history) and what it cost.
    */
@@ -259,7 +281,8 @@ class Soak {
       if (round > 1) {
         const records = await this.readSides();
         const bySide = Object.fromEntries(SIDES.map((s) => [s, groupBySoakId(records[s])]));
-        const actions = planRound({ rng: this.rng.plan, model: this.model, values: this.values, bySide, round, actions: this.rng.plan.between(2, 6) });
+        const linked = await this.linkedEverywhere(records.crm);
+        const actions = planRound({ rng: this.rng.plan, model: this.model, values: this.values, bySide, linked, round, actions: this.rng.plan.between(2, 6) });
         for (const action of actions) await this.apply(action, bySide, round);
       }
       // Killed at a random moment of a typical run (from the start of the process on).
