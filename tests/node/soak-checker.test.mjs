@@ -99,6 +99,11 @@ test("two strangers sharing a phone merged into one record is STRANGERS_MERGED, 
   const result = checkEndState({ model, sides: world({ S0001: mergedRecord }) });
   assert.deepEqual(codes(result), ["STRANGERS_MERGED"]);
   assert.equal(result.violations[0].side, "crm+google+carddav");
+  model.mergesSeen.set("S0001+S0002", 5);
+  const hidden = checkEndState({ model, sides: world({ S0002: base("S0002", { firstName: "Paul", lastName: "Benali" }) }) });
+  assert.deepEqual(codes(hidden), ["STRANGERS_MERGED"], "a merge seen at a round and hidden since is still the merge, not a missing person");
+  assert.match(hidden.violations[0].found, /round 5/);
+  model.mergesSeen.clear();
   const held = checkEndState({ model, sides: world({ S0001: base("S0001") }), openAmbiguities: [{ key: "+33612345678" }] });
   assert.deepEqual(held.violations, [], "kept apart and held by an open ambiguity is no violation");
   assert.equal(held.held.length, 3);

@@ -45,6 +45,27 @@ function emailOwners(model) {
 }
 
 /**
+ * Records holding the e-mails of two people: pair ("S0001+S0002") → [{side, record}]. The
+ * soak looks at every round (`model.mergesSeen`), so that a merge later hidden (the absorbed
+ * address removed, the record deleted) still names the people it took.
+ */
+export function mergedPairs(model, sides) {
+  const owners = emailOwners(model);
+  const pairs = new Map();
+  for (const side of SIDES) {
+    for (const r of sides[side] ?? []) {
+      const people = new Set(r.fields.emails.map((e) => owners.get(normalize.email(e))).filter(Boolean));
+      people.delete(r.soakId);
+      for (const other of people) {
+        const pair = [r.soakId, other].sort().join("+");
+        pairs.set(pair, [...(pairs.get(pair) ?? []), { side, record: r }]);
+      }
+    }
+  }
+  return pairs;
+}
+
+/**
  * @param {{model: SoakModel, sides: Record<string, object[]>, reports?: object[], crmIdOwner?: Map<string, string>,
  *   openAmbiguities?: object[], quiet?: {lastRunWrites: Record<string, number>, lastRunOutcomes: string[],
  *   extraRunRequests: Record<string, number>, extraRunRequestKinds?: Record<string, object>}}} input
@@ -60,13 +81,10 @@ export function checkEndState({ model, sides, reports = [], crmIdOwner = new Map
     violations.push({ code, ...fields, ...(history ? { history } : {}) });
   };
   const losers = loserIndex(reports, crmIdOwner);
-  const owners = emailOwners(model);
   const ambiguousKeys = new Set(openAmbiguities.map((a) => a.key));
 
   // Records by soak id, per side; records that are nobody's.
   const bySide = {};
-  const merged = new Set();
-  const mergedPairs = new Map();
   for (const side of SIDES) {
     bySide[side] = new Map();
     for (const r of sides[side] ?? []) {
@@ -84,25 +102,22 @@ export function checkEndState({ model, sides, reports = [], crmIdOwner = new Map
         else seen.set(e, `${r.key} (${r.soakId})`);
       }
     }
-    // A record holding the addresses of two people: one violation, and neither person's
-    // other checks (they would only repeat it).
-    for (const r of sides[side] ?? []) {
-      const people = new Set(r.fields.emails.map((e) => owners.get(normalize.email(e))).filter(Boolean));
-      people.delete(r.soakId);
-      for (const other of people) {
-        const pair = [r.soakId, other].sort().join("+");
-        mergedPairs.set(pair, [...(mergedPairs.get(pair) ?? []), { side, record: r }]);
-        merged.add(r.soakId).add(other);
-      }
-    }
   }
-  for (const [pair, found] of mergedPairs) {
+  // Two people in one record, now or at any round before: one violation a pair, and neither
+  // person's other checks (they would only repeat it).
+  const merged = new Set();
+  const pairs = mergedPairs(model, sides);
+  for (const [pair, round] of model.mergesSeen) if (!pairs.has(pair)) pairs.set(pair, round);
+  for (const [pair, found] of pairs) {
     const [a, b] = pair.split("+");
+    merged.add(a).add(b);
     const stranger = model.persons.get(a)?.stranger === b;
     add(stranger ? "STRANGERS_MERGED" : "MERGED_PEOPLE", {
-      person: pair, side: found.map((f) => f.side).join("+"),
+      person: pair, side: Array.isArray(found) ? found.map((f) => f.side).join("+") : undefined,
       expected: stranger ? "two records (they share only a phone number)" : "two records",
-      found: found.map((f) => `one record ${f.record.key} with the e-mails ${show(f.record.fields.emails)}`).join("; "),
+      found: Array.isArray(found)
+        ? found.map((f) => `one record ${f.record.key} with the e-mails ${show(f.record.fields.emails)}`).join("; ")
+        : `one record from round ${found} on (no longer visible at the end: the other's address was removed or the record deleted)`,
     });
   }
 

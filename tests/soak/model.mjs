@@ -25,6 +25,8 @@ export class SoakModel {
     this.seq = 0;
     this.editsBySide = { crm: 0, google: 0, carddav: 0 };
     this.nextId = 1;
+    /** Pairs of people seen in one record ("S0001+S0002" → the first round it was seen). */
+    this.mergesSeen = new Map();
   }
 
   newId() {

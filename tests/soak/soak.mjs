@@ -12,7 +12,7 @@
 import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkEndState } from "./checker.mjs";
+import { checkEndState, mergedPairs } from "./checker.mjs";
 import { SoakModel } from "./model.mjs";
 import { seededRandom } from "./random.mjs";
 import { asTyped, planRound, seedPeople, valueSource } from "./scenarios.mjs";
@@ -280,6 +280,7 @@ class Soak {
       const round = ++this.tally.rounds;
       if (round > 1) {
         const records = await this.readSides();
+        for (const pair of mergedPairs(this.model, records).keys()) if (!this.model.mergesSeen.has(pair)) this.model.mergesSeen.set(pair, round);
         const bySide = Object.fromEntries(SIDES.map((s) => [s, groupBySoakId(records[s])]));
         const linked = await this.linkedEverywhere(records.crm);
         const actions = planRound({ rng: this.rng.plan, model: this.model, values: this.values, bySide, linked, round, actions: this.rng.plan.between(2, 6) });
