@@ -10,9 +10,26 @@ import { seedContactBook } from "./sample-contacts.js";
 
 export const HOST_API_VERSION = "1";
 
-/** Secrets in memory: readable through the contract only, never listed with their values. */
-export function createMemorySecrets() {
-  const secrets = new Map();
+/**
+ * Secrets in memory: readable through the contract only, never listed with their values.
+ * `entries` and `onCommit(entries)` let the Node host keep them in a file (see there).
+ */
+export function createMemorySecrets(entries = {}, { onCommit = async () => {} } = {}) {
+  const secrets = new Map(Object.entries(entries));
+  // Saves in call order; a failed save leaves the previous value in memory too.
+  let queue = Promise.resolve();
+  const commit = (change) => {
+    const run = async () => {
+      const next = new Map(secrets);
+      change(next);
+      await onCommit(Object.fromEntries(next));
+      secrets.clear();
+      for (const [k, v] of next) secrets.set(k, v);
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => {});
+    return result;
+  };
   return {
     names: () => [...secrets.keys()],
     api: {
@@ -23,10 +40,10 @@ export function createMemorySecrets() {
       async set(name, value) {
         if (typeof name !== "string" || !name) throw hostError("BAD_INPUT", "A secret name must be a non-empty string.");
         if (typeof value !== "string") throw hostError("BAD_INPUT", "A secret value must be a string.");
-        secrets.set(name, value);
+        await commit((next) => next.set(name, value));
       },
       async delete(name) {
-        secrets.delete(name);
+        await commit((next) => next.delete(name));
       },
     },
   };
@@ -41,6 +58,7 @@ export function createMemorySecrets() {
  * @param {string} [options.hostVersion]
  * @param {string} [options.hostApiVersion]
  * @param {(url: string, redirectUri: string) => Promise<string>} [options.openAuthWindow]
+ * @param {ReturnType<typeof createMemorySecrets>} [options.secrets] memory by default
  * @param {object} [options.http] optional fetch proxy
  * @param {object} [options.oauth] optional OAuth broker
  * @param {(record: object) => void} [options.onLog]
@@ -49,11 +67,10 @@ export function createMemorySecrets() {
 export async function createMemoryHost({
   storage = new MemoryStorage(), persistence = new MemoryPersistence(), seed = false, locale = "en-GB",
   hostVersion = "1.0.0", hostApiVersion = HOST_API_VERSION, openAuthWindow, http, oauth, onLog = () => {},
-  now = () => new Date(),
+  now = () => new Date(), secrets = createMemorySecrets(),
 } = {}) {
   const book = await ContactBook.open(persistence, { now });
   if (seed) await seedContactBook(book);
-  const secrets = createMemorySecrets();
   const logs = [];
   const notifications = [];
 
