@@ -37,22 +37,32 @@ fn xml_nested_100k_levels_deep_is_a_bad_response_not_a_stack_overflow() {
 
 #[test]
 fn xml_nested_up_to_the_depth_limit_still_parses() {
-    // The root counts as one level; 64 levels are far more than any WebDAV answer uses.
-    let ok = nested_multistatus(63);
+    // The root counts as one level.
+    let ok = nested_multistatus(xml::MAX_DEPTH - 1);
     assert!(xml::parse_multistatus(&ok).is_ok());
-    let over = nested_multistatus(64);
+    let over = nested_multistatus(xml::MAX_DEPTH);
     assert_eq!(xml::parse_multistatus(&over).unwrap_err().code, CardDavErrorCode::BadResponse);
 }
 
 #[test]
 fn xml_with_more_elements_than_any_carddav_answer_is_a_bad_response() {
-    // 2 million empty elements (8 MB): more than a sync-collection of 300,000 cards.
+    // Empty elements (4 bytes each): more than a sync-collection of 150,000 cards has.
     let mut many = String::from(r#"<d:multistatus xmlns:d="DAV:">"#);
-    many.push_str(&"<a/>".repeat(2_000_000));
+    many.push_str(&"<a/>".repeat(xml::XmlLimits::DEFAULT.max_elements));
     many.push_str("</d:multistatus>");
     let err = xml::parse_multistatus(&many).unwrap_err();
     assert_eq!(err.code, CardDavErrorCode::BadResponse);
     assert!(err.message.contains("elements"), "{}", err.message);
+}
+
+#[test]
+fn xml_larger_than_the_byte_limit_is_a_bad_response() {
+    let xml = r#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/c/1.vcf</d:href></d:response></d:multistatus>"#;
+    let small = xml::XmlLimits { max_bytes: xml.len() - 1, ..xml::XmlLimits::DEFAULT };
+    let err = xml::parse_with_limits(xml, &small).unwrap_err();
+    assert_eq!(err.code, CardDavErrorCode::BadResponse);
+    assert!(err.message.contains("larger"), "{}", err.message);
+    assert!(xml::parse_with_limits(xml, &xml::XmlLimits { max_bytes: xml.len(), ..small }).is_ok());
 }
 
 #[test]
@@ -68,7 +78,7 @@ fn card_with(lines: &str) -> String {
 
 #[test]
 fn a_card_larger_than_the_limit_is_a_bad_response_with_a_remedy() {
-    let note = "x".repeat(8 * 1024 * 1024);
+    let note = "x".repeat(vcard::MAX_CARD_BYTES);
     let err = vcard::read(&card_with(&format!("NOTE:{note}\r\n"))).unwrap_err();
     assert_eq!(err.code, CardDavErrorCode::BadResponse);
     assert!(err.message.contains("MiB"), "{}", err.message);
@@ -80,7 +90,7 @@ fn a_card_larger_than_the_limit_is_a_bad_response_with_a_remedy() {
 
 #[test]
 fn a_card_with_more_properties_than_the_limit_is_a_bad_response() {
-    let many: String = (0..2_000).map(|i| format!("EMAIL:a{i}@x.org\r\n")).collect();
+    let many: String = (0..vcard::MAX_PROPERTIES).map(|i| format!("EMAIL:a{i}@x.org\r\n")).collect();
     let err = vcard::read(&card_with(&many)).unwrap_err();
     assert_eq!(err.code, CardDavErrorCode::BadResponse);
     assert!(err.message.contains("properties"), "{}", err.message);
@@ -90,7 +100,7 @@ fn a_card_with_more_properties_than_the_limit_is_a_bad_response() {
 
 #[test]
 fn an_update_of_an_over_limit_card_is_refused_not_written() {
-    let note = "x".repeat(8 * 1024 * 1024);
+    let note = "x".repeat(vcard::MAX_CARD_BYTES);
     let card = card_with(&format!("NOTE:{note}\r\n"));
     let contact = contact_sync::engine::model::Contact::default();
     assert_eq!(vcard::render_update(&card, &contact, None).unwrap_err().code, CardDavErrorCode::BadResponse);
@@ -111,7 +121,7 @@ fn people_json_nested_100k_levels_deep_is_a_bad_response() {
 
 #[test]
 fn people_json_larger_than_the_limit_is_a_bad_response() {
-    let big = "x".repeat(32 * 1024 * 1024);
+    let big = "x".repeat(protocol::MAX_BODY_BYTES);
     let body = format!(r#"{{"connections":[],"padding":"{big}"}}"#);
     let err = protocol::parse_connections(&body).unwrap_err();
     assert_eq!(err.code, "BAD_RESPONSE");
@@ -136,7 +146,7 @@ fn pending() -> PendingAuthorization {
 #[test]
 fn an_oauth_callback_longer_than_the_limit_is_refused_with_a_code() {
     let p = pending();
-    let padding = "a".repeat(8 * 1024);
+    let padding = "a".repeat(oauth::MAX_CALLBACK_BYTES);
     let url = format!("http://127.0.0.1:9/callback?state={}&code=abc&x={padding}", p.state);
     let err = p.parse_callback(&url).unwrap_err();
     assert_eq!(err.code, "BAD_RESPONSE");
@@ -147,7 +157,7 @@ fn an_oauth_callback_longer_than_the_limit_is_refused_with_a_code() {
 #[test]
 fn an_oauth_callback_with_an_unusable_code_is_refused() {
     let p = pending();
-    for code in ["a%0Ab", "%00", &"c".repeat(2 * 1024 + 1)] {
+    for code in ["a%0Ab", "%00", &"c".repeat(oauth::MAX_CODE_BYTES + 1)] {
         let url = format!("http://127.0.0.1:9/callback?state={}&code={code}", p.state);
         let err = p.parse_callback(&url).unwrap_err();
         assert_eq!(err.code, "AUTH_DENIED", "{code}");

@@ -13,7 +13,7 @@ use calcard::vcard::{
 };
 use std::collections::BTreeMap;
 
-use super::error::CardDavError;
+use super::error::{CardDavError, CardDavErrorCode};
 use crate::engine::model::{Address, Contact, Email, Name, Organization, Phone, Url, ValueKind};
 
 /// The property that carries the CRM id on the remote copy, so a lost state re-links.
@@ -30,8 +30,30 @@ pub struct CardContent {
     pub uid: Option<String>,
 }
 
-/// Parses one vCard (3.0 or 4.0).
+/// The largest card read: real cards stay under 1 MB even with an inline photo; 8 MiB
+/// leaves room for a full-size one and bounds what a hostile card makes us allocate.
+pub const MAX_CARD_BYTES: usize = 8 * 1024 * 1024;
+
+/// The most properties (content lines) a card may have: a full Apple or Outlook card has
+/// about a hundred; the bound keeps a card of a million tiny lines out of the engine.
+pub const MAX_PROPERTIES: usize = 2_000;
+
+const OVERSIZED_CARD_REMEDY: &str =
+    "Open this contact in your address book app and remove its very large photo or repeated fields; the other cards sync normally.";
+
+/// Parses one vCard (2.1, 3.0 or 4.0), within [`MAX_CARD_BYTES`] and [`MAX_PROPERTIES`].
 pub fn parse(text: &str) -> Result<VCard, CardDavError> {
+    let over = |what: String| CardDavError::new(CardDavErrorCode::BadResponse, format!("the card {what}"), OVERSIZED_CARD_REMEDY);
+    if text.len() > MAX_CARD_BYTES {
+        return Err(over(format!("is larger than {} MiB", MAX_CARD_BYTES / (1024 * 1024))));
+    }
+    // Counted before calcard allocates an entry per line. A property line has a colon and
+    // does not start with a fold's blank; base64 and quoted-printable continuations of
+    // vCard 2.1 have none (or rarely), so this is an upper bound of the entries.
+    let lines = text.split('\n').filter(|l| !l.starts_with([' ', '\t']) && l.contains(':')).count();
+    if lines > MAX_PROPERTIES {
+        return Err(over(format!("has more than {MAX_PROPERTIES} properties")));
+    }
     VCard::parse(text).map_err(|_| CardDavError::bad_response("the server sent a card that is not a valid vCard"))
 }
 
