@@ -13,6 +13,7 @@ use calcard::vcard::{
 };
 use std::collections::BTreeMap;
 
+use super::content_lines;
 use super::error::{CardDavError, CardDavErrorCode};
 use crate::engine::model::{Address, Contact, Email, Name, Organization, Phone, Url, ValueKind};
 
@@ -236,17 +237,52 @@ fn birthday_of(e: &VCardEntry) -> String {
 
 /// A new card (vCard 3.0, understood by every CardDAV server, iCloud included).
 pub fn render_new(contact: &Contact, crm_id: &str, uid: &str) -> String {
-    let mut card = VCard::default();
-    card.entries.push(text_entry(VCardProperty::Uid, uid));
+    let mut entries = vec![text_entry(VCardProperty::Uid, uid)];
     for family in Family::ALL {
-        card.entries.extend(family.entries(contact, false));
+        entries.extend(family.entries(contact, false));
     }
-    card.entries.push(text_entry(VCardProperty::Other(CRM_ID_PROPERTY.to_string()), crm_id));
-    write(&card, VCardVersion::V3_0)
+    entries.push(text_entry(VCardProperty::Other(CRM_ID_PROPERTY.to_string()), crm_id));
+    let mut out = String::from("BEGIN:VCARD\r\nVERSION:3.0\r\n");
+    for e in &entries {
+        out.push_str(&entry_text(e, false, "\r\n"));
+    }
+    out.push_str("END:VCARD\r\n");
+    out
+}
+
+/// One content line of the server's card: its text as written and what calcard reads in it.
+struct Line<'a> {
+    raw: &'a str,
+    entry: Option<VCardEntry>,
+}
+
+/// The card's lines, each read alone (in the card's version) so that it can be kept as
+/// written or replaced on its own.
+fn lines_of(original: &str, version: VCardVersion) -> Vec<Line<'_>> {
+    content_lines::split(original)
+        .into_iter()
+        .map(|raw| {
+            let entry = match content_lines::name(raw).as_str() {
+                "BEGIN" | "END" | "VERSION" | "" => None,
+                _ => VCard::parse(format!("BEGIN:VCARD\r\nVERSION:{version}\r\n{}\r\nEND:VCARD\r\n", raw.trim_end_matches(['\r', '\n'])))
+                    .ok()
+                    .and_then(|card| card.entries.into_iter().find(|e| !matches!(e.name, VCardProperty::Begin | VCardProperty::End | VCardProperty::Version))),
+            };
+            Line { raw, entry }
+        })
+        .collect()
+}
+
+/// A line of the card written back: kept as it was, or written anew.
+enum Piece<'a> {
+    Kept(&'a str),
+    New(VCardEntry),
 }
 
 /// The server's card with `contact` applied: only changed property families are
-/// rewritten; everything else stays as it was. Returns None when nothing changes.
+/// rewritten; every other line (PHOTO, IMPP, grouped Apple labels, unknown parameters,
+/// quoted-printable 2.1 values) is kept byte for byte, folds and line ends included, so
+/// nothing is re-escaped or re-encoded. Returns None when nothing changes.
 pub fn render_update(original: &str, contact: &Contact, crm_id: Option<&str>) -> Result<Option<String>, CardDavError> {
     let card = parse(original)?;
     let version = card.version().unwrap_or(VCardVersion::V3_0);
@@ -257,55 +293,83 @@ pub fn render_update(original: &str, contact: &Contact, crm_id: Option<&str>) ->
     if changed.is_empty() && !crm_changed {
         return Ok(None);
     }
-    let mut entries: Vec<VCardEntry> = Vec::with_capacity(card.entries.len() + 4);
+    let eol = if original.contains("\r\n") || !original.contains('\n') { "\r\n" } else { "\n" };
+    let lines = lines_of(original, version);
+    let family_of = |l: &Line<'_>| l.entry.as_ref().and_then(|e| Family::of(e, &before.contact));
+    let is_crm_id = |l: &Line<'_>| matches!(&l.entry, Some(VCardEntry { name: VCardProperty::Other(n), .. }) if n.eq_ignore_ascii_case(CRM_ID_PROPERTY));
+    let crm_line = |id: &str| Piece::New(text_entry(VCardProperty::Other(CRM_ID_PROPERTY.to_string()), id));
+    let mut pieces: Vec<Piece<'_>> = Vec::with_capacity(lines.len() + 4);
     let mut emitted: Vec<Family> = Vec::new();
     let mut crm_written = false;
-    for e in card.entries {
-        if let Some(f) = Family::of(&e, &before.contact).filter(|f| changed.contains(f)) {
+    for line in &lines {
+        if let Some(f) = family_of(line).filter(|f| changed.contains(f)) {
             if !emitted.contains(&f) {
                 emitted.push(f);
-                entries.extend(f.merge_entries(&card_entries_of(original, f), contact, v4));
+                let originals: Vec<(&str, &VCardEntry)> =
+                    lines.iter().filter(|l| family_of(l) == Some(f)).filter_map(|l| Some((l.raw, l.entry.as_ref()?))).collect();
+                pieces.extend(f.merge_entries(&originals, contact, v4));
             }
             continue;
         }
-        if let (VCardProperty::Other(n), Some(id)) = (&e.name, crm_id) {
-            if n.eq_ignore_ascii_case(CRM_ID_PROPERTY) {
-                if !crm_written {
-                    entries.push(text_entry(VCardProperty::Other(CRM_ID_PROPERTY.to_string()), id));
-                    crm_written = true;
-                }
-                continue;
+        if let (true, Some(id)) = (is_crm_id(line), crm_id) {
+            if !crm_written {
+                pieces.push(crm_line(id));
+                crm_written = true;
+            }
+            continue;
+        }
+        if content_lines::name(line.raw) == "END" {
+            // Families that were absent from the card go before END.
+            let absent: Vec<Family> = changed.iter().copied().filter(|f| !emitted.contains(f)).collect();
+            for f in absent {
+                pieces.extend(f.entries(contact, v4).into_iter().map(Piece::New));
+                emitted.push(f);
+            }
+            if let (Some(id), false) = (crm_id, crm_written) {
+                pieces.push(crm_line(id));
+                crm_written = true;
             }
         }
-        entries.push(e);
+        pieces.push(Piece::Kept(line.raw));
     }
-    // Families that were absent from the card go before END.
-    let end_at = entries.iter().rposition(|e| e.name == VCardProperty::End).unwrap_or(entries.len());
-    let mut tail: Vec<VCardEntry> = Vec::new();
+    // A card without END (calcard reads it): what is left goes last.
     for f in changed.iter().filter(|f| !emitted.contains(f)) {
-        tail.extend(f.entries(contact, v4));
+        pieces.extend(f.entries(contact, v4).into_iter().map(Piece::New));
     }
     if let (Some(id), false) = (crm_id, crm_written) {
-        tail.push(text_entry(VCardProperty::Other(CRM_ID_PROPERTY.to_string()), id));
+        pieces.push(crm_line(id));
     }
-    let rest = entries.split_off(end_at.min(entries.len()));
-    entries.extend(tail);
-    entries.extend(rest);
-    Ok(Some(write(&VCard { entries }, version)))
+    let mut out = String::with_capacity(original.len() + 256);
+    for piece in pieces {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        match piece {
+            Piece::Kept(raw) => out.push_str(raw),
+            Piece::New(e) => out.push_str(&entry_text(&e, v4, eol)),
+        }
+    }
+    Ok(Some(out))
 }
 
-/// The original entries of one family (re-parsed: `render_update` consumed the card).
-fn card_entries_of(original: &str, family: Family) -> Vec<VCardEntry> {
-    let Ok(card) = parse(original) else { return Vec::new() };
-    let before = content_of(&card);
-    card.entries.into_iter().filter(|e| Family::of(e, &before.contact) == Some(family)).collect()
-}
-
-fn write(card: &VCard, version: VCardVersion) -> String {
-    let mut out = String::new();
+/// One entry as its content line, folded, in the card's line ends.
+///
+/// calcard writes URI-typed values (URL, UID) without escaping their commas, but
+/// Radicale's vobject, like every vobject-based client, keeps only what comes before
+/// the first unescaped comma of any value: ours are escaped (RFC 6350 §3.4 asks it of
+/// every value; calcard, vobject and Apple read `\,` back as a comma).
+fn entry_text(e: &VCardEntry, v4: bool, eol: &str) -> String {
+    let mut written = String::new();
     // Writing into a String cannot fail.
-    let _ = card.write_to(&mut out, version);
-    out
+    let _ = e.write_to(&mut written, v4);
+    let mut line = content_lines::unfold(&written);
+    if matches!(e.name, VCardProperty::Url | VCardProperty::Uid) {
+        let value_at = content_lines::head(&line).len() + 1;
+        if let (Some(head), Some(value)) = (line.get(..value_at), line.get(value_at..)) {
+            line = format!("{head}{}", value.replace(',', "\\,"));
+        }
+    }
+    content_lines::fold(&line, eol)
 }
 
 fn text_entry(name: VCardProperty, value: &str) -> VCardEntry {
@@ -383,12 +447,15 @@ impl Family {
         }
     }
 
-    /// New entries for the family, reusing an original entry verbatim wherever it already
+    /// The family's lines for `c`, reusing an original line as written wherever it already
     /// says what the new value says (so one changed e-mail does not rewrite the others).
-    fn merge_entries(self, originals: &[VCardEntry], c: &Contact, v4: bool) -> Vec<VCardEntry> {
+    fn merge_entries<'a>(self, originals: &[(&'a str, &VCardEntry)], c: &Contact, v4: bool) -> Vec<Piece<'a>> {
         let fresh = self.entries(c, v4);
-        let reuse = |pick: &dyn Fn(&VCardEntry) -> bool, made: VCardEntry| -> VCardEntry {
-            originals.iter().find(|o| pick(o)).cloned().unwrap_or(made)
+        let reuse = |same: &dyn Fn(&VCardEntry) -> bool, made: VCardEntry| -> Piece<'a> {
+            match originals.iter().find(|(_, o)| same(o)) {
+                Some((raw, _)) => Piece::Kept(raw),
+                None => Piece::New(made),
+            }
         };
         match self {
             Family::Emails => c
@@ -415,7 +482,7 @@ impl Family {
                 .zip(fresh)
                 .map(|(want, made)| reuse(&|o| o.name == VCardProperty::Url && url_of(o) == *want, made))
                 .collect(),
-            _ => fresh,
+            _ => fresh.into_iter().map(Piece::New).collect(),
         }
     }
 
@@ -616,6 +683,18 @@ IMPP;X-SERVICE-TYPE=Skype:skype:zoe\r\nEND:VCARD\r\n";
         let read_back = read(&out).unwrap();
         assert_eq!(read_back.contact.organization.title, "CTO");
         assert_eq!(read_back.crm_id.as_deref(), Some("crm-7"));
+    }
+
+    #[test]
+    fn an_update_keeps_every_line_it_does_not_change_byte_for_byte() {
+        let card = "BEGIN:VCARD\nVERSION:2.1\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\n\
+NOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Caf=C3=A9, cr=C3=A8me=0D=0A=\nligne 2\nTEL;CELL:+49 170 1234567\n\
+URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZJRgABAQ\n\nX-Foo;x-Bar=\"a:b\":v\nEND:VCARD\n";
+        let mut c = read(card).unwrap().contact;
+        assert_eq!(c.note, "Café, crème\r\nligne 2");
+        c.organization.title = "Chef".into();
+        let out = render_update(card, &c, None).unwrap().unwrap();
+        assert_eq!(out, card.replace("END:VCARD", "TITLE:Chef\nEND:VCARD"));
     }
 
     #[test]
