@@ -63,7 +63,11 @@ fn value_text(v: &VCardValue) -> String {
         VCardValue::Text(s) => s.clone(),
         // A list of texts reads as its items joined, as the raw text a reader shows.
         VCardValue::Component(parts) => parts.join(","),
-        VCardValue::Binary(d) => format!("<{} bytes of {}: {:?}>", d.data.len(), d.content_type.as_deref().unwrap_or("?"), d.data),
+        VCardValue::Binary(d) => {
+            // FNV-1a: a short fingerprint of the bytes, so a diff line stays readable.
+            let hash = d.data.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
+            format!("<{} bytes of {}, fnv {hash:016x}>", d.data.len(), d.content_type.as_deref().unwrap_or("?"))
+        }
         VCardValue::PartialDateTime(d) => {
             let mut s = String::new();
             let _ = d.format_as_vcard(&mut s, &VCardValueType::DateAndOrTime);

@@ -186,7 +186,8 @@ fn primary_of(e: &VCardEntry) -> bool {
         || e.params.iter().any(|p| {
             p.name == VCardParameterName::Pref
                 && match &p.value {
-                    VCardParameterValue::Integer(1) => true,
+                    // A bare `PREF` (vCard 2.1: Outlook, older phones) or `PREF=1` (4.0).
+                    VCardParameterValue::Null | VCardParameterValue::Integer(1) => true,
                     VCardParameterValue::Text(s) => s.trim() == "1",
                     _ => false,
                 }
