@@ -723,6 +723,19 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
     }
 
     #[test]
+    fn a_contact_without_a_name_reads_back_without_one() {
+        // FN is required, so a nameless card carries the e-mail there; N says the name
+        // is empty, and the e-mail must not come back as a first name.
+        let mut c = Contact::default();
+        c.emails.push(Email { value: "john@legacy.example".into(), kind: ValueKind::Work, primary: false });
+        let back = read(&render_new(&c, "crm-1", "uid-1")).unwrap();
+        assert_eq!(back.contact, c);
+        // A card with FN alone (vCard 4.0 allows it) is still named by its FN.
+        let fn_only = read("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann Lee\r\nEND:VCARD\r\n").unwrap();
+        assert_eq!(fn_only.contact.name.given, "Ann Lee");
+    }
+
+    #[test]
     fn garbage_is_a_bad_response() {
         assert!(read("hello").is_err());
     }
