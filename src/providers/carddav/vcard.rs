@@ -103,8 +103,10 @@ pub fn content_of(card: &VCard) -> CardContent {
             _ => {}
         }
     }
-    if c.name == Name::default() {
-        // A card with only FN (allowed in 4.0): keep it as the given name so it is not blank.
+    if !card.entries.iter().any(|e| e.name == VCardProperty::N) {
+        // A card with only FN (allowed in 4.0): keep it as the given name so it is not
+        // blank. An N, even empty, says what the name is: FN then only displays it (ours
+        // holds the e-mail of a nameless contact).
         if let Some(fn_entry) = card.entries.iter().find(|e| e.name == VCardProperty::Fn) {
             c.name.given = joined(fn_entry);
         }
