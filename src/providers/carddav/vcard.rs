@@ -738,6 +738,20 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
     }
 
     #[test]
+    fn only_x_properties_a_card_can_carry_back_are_custom_fields() {
+        // An empty value or a name with a blank cannot be written back: exposing it as a
+        // custom field would make a new card lose it. The line stays on the card.
+        let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nX-EMPTY:\r\nX-BAD NAME:v\r\nX-GOOD:v\r\nEND:VCARD\r\n";
+        let c = read(card).unwrap().contact;
+        assert_eq!(c.custom.keys().collect::<Vec<_>>(), vec!["X-GOOD"]);
+        assert_eq!(read(&render_new(&c, "crm-1", "uid-1")).unwrap().contact, c);
+        let mut edited = c.clone();
+        edited.custom.insert("X-GOOD".into(), "w".into());
+        let out = render_update(card, &edited, None).unwrap().unwrap();
+        assert!(out.contains("X-EMPTY:\r\n") && out.contains("X-BAD NAME:v\r\n") && out.contains("X-GOOD:w\r\n"), "{out}");
+    }
+
+    #[test]
     fn garbage_is_a_bad_response() {
         assert!(read("hello").is_err());
     }
