@@ -118,11 +118,17 @@ pub fn content_of(card: &VCard) -> CardContent {
 fn is_custom(e: &VCardEntry, name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     e.group.is_none()
-        && upper.starts_with("X-")
+        && writable_custom_name(&upper)
         && !upper.starts_with("X-AB")
         && !upper.starts_with("X-EVOLUTION")
         && e.values.len() == 1
-        && matches!(e.values.first(), Some(VCardValue::Text(_)))
+        && matches!(e.values.first(), Some(VCardValue::Text(t)) if !t.is_empty())
+}
+
+/// An upper-case `X-` name we can write back as a custom property (letters, digits and
+/// dashes; not the CRM id). Reading exposes only those, so a new card loses none.
+fn writable_custom_name(upper: &str) -> bool {
+    upper.starts_with("X-") && upper != CRM_ID_PROPERTY && upper.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
 }
 
 fn value_text(v: &VCardValue) -> String {
@@ -632,10 +638,7 @@ fn non_empty(name: VCardProperty, value: &str) -> Vec<VCardEntry> {
 fn custom_entries(custom: &BTreeMap<String, String>) -> Vec<VCardEntry> {
     custom
         .iter()
-        .filter(|(k, v)| {
-            let k = k.to_ascii_uppercase();
-            k.starts_with("X-") && k != CRM_ID_PROPERTY && !v.is_empty() && k.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
-        })
+        .filter(|(k, v)| writable_custom_name(&k.to_ascii_uppercase()) && !v.is_empty())
         .map(|(k, v)| text_entry(VCardProperty::Other(k.to_ascii_uppercase()), v))
         .collect()
 }
