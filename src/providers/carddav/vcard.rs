@@ -755,6 +755,19 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
     }
 
     #[test]
+    fn lines_after_the_card_calcard_reads_are_kept_not_taken_for_its_properties() {
+        // No END before a second BEGIN: calcard reads the first card up to it.
+        let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nBEGIN:VCARD\r\nTITLE:Other\r\nEND:VCARD\r\n";
+        let mut c = read(text).unwrap().contact;
+        assert_eq!(c.organization.title, "");
+        c.organization.title = "Chef".into();
+        let out = render_update(text, &c, Some("crm-1")).unwrap().unwrap();
+        let back = read(&out).unwrap();
+        assert_eq!((back.contact, back.crm_id.as_deref()), (c, Some("crm-1")));
+        assert!(out.ends_with("BEGIN:VCARD\r\nTITLE:Other\r\nEND:VCARD\r\n"), "{out}");
+    }
+
+    #[test]
     fn garbage_is_a_bad_response() {
         assert!(read("hello").is_err());
     }
