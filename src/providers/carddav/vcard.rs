@@ -259,25 +259,32 @@ pub fn render_new(contact: &Contact, crm_id: &str, uid: &str) -> String {
     out
 }
 
-/// One content line of the server's card: its text as written and what calcard reads in it.
+/// One content line of the server's card: its text as written, what calcard reads in it
+/// (nothing outside the card calcard reads), and whether the card ends there.
 struct Line<'a> {
     raw: &'a str,
     entry: Option<VCardEntry>,
+    ends_card: bool,
 }
 
 /// The card's lines, each read alone (in the card's version) so that it can be kept as
-/// written or replaced on its own.
+/// written or replaced on its own. calcard reads one card, from its BEGIN to its END or
+/// to a next BEGIN: lines outside it are kept as they are, never taken for properties.
 fn lines_of(original: &str, version: VCardVersion) -> Vec<Line<'_>> {
+    let (mut begun, mut ended) = (false, false);
     content_lines::split(original)
         .into_iter()
         .map(|raw| {
-            let entry = match content_lines::name(raw).as_str() {
-                "BEGIN" | "END" | "VERSION" | "" => None,
-                _ => VCard::parse(format!("BEGIN:VCARD\r\nVERSION:{version}\r\n{}\r\nEND:VCARD\r\n", raw.trim_end_matches(['\r', '\n'])))
-                    .ok()
-                    .and_then(|card| card.entries.into_iter().find(|e| !matches!(e.name, VCardProperty::Begin | VCardProperty::End | VCardProperty::Version))),
-            };
-            Line { raw, entry }
+            let name = content_lines::name(raw);
+            let ends_card = begun && !ended && matches!(name.as_str(), "END" | "BEGIN");
+            begun |= name == "BEGIN";
+            ended |= ends_card;
+            let in_card = begun && !ended && !matches!(name.as_str(), "BEGIN" | "VERSION" | "");
+            let entry = in_card
+                .then(|| VCard::parse(format!("BEGIN:VCARD\r\nVERSION:{version}\r\n{}\r\nEND:VCARD\r\n", raw.trim_end_matches(['\r', '\n']))).ok())
+                .flatten()
+                .and_then(|card| card.entries.into_iter().find(|e| !matches!(e.name, VCardProperty::Begin | VCardProperty::End | VCardProperty::Version)));
+            Line { raw, entry, ends_card }
         })
         .collect()
 }
@@ -327,8 +334,8 @@ pub fn render_update(original: &str, contact: &Contact, crm_id: Option<&str>) ->
             }
             continue;
         }
-        if content_lines::name(line.raw) == "END" {
-            // Families that were absent from the card go before END.
+        if line.ends_card {
+            // Families that were absent from the card go before its END.
             let absent: Vec<Family> = changed.iter().copied().filter(|f| !emitted.contains(f)).collect();
             for f in absent {
                 pieces.extend(f.entries(contact, v4).into_iter().map(Piece::New));
