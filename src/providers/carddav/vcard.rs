@@ -775,6 +775,15 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
     }
 
     #[test]
+    fn a_mobile_kind_reads_back_on_every_property() {
+        // An address or e-mail typed CELL (some phones write it) keeps its kind.
+        let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nADR;TYPE=CELL:;;1 Main St;X;;;\r\nEMAIL;TYPE=CELL:a@x.org\r\nEND:VCARD\r\n";
+        let c = read(card).unwrap().contact;
+        assert_eq!((&c.addresses[0].kind, &c.emails[0].kind), (&ValueKind::Mobile, &ValueKind::Mobile));
+        assert_eq!(read(&render_new(&c, "crm-1", "uid-1")).unwrap().contact, c);
+    }
+
+    #[test]
     fn garbage_is_a_bad_response() {
         assert!(read("hello").is_err());
     }
