@@ -504,12 +504,12 @@ impl Family {
 
     /// The family's entries for `c`, written from scratch.
     fn entries(self, c: &Contact, v4: bool) -> Vec<VCardEntry> {
-        let kind_params = |kind: &ValueKind, primary: bool, phone: bool| -> Vec<VCardParameter> {
+        let kind_params = |kind: &ValueKind, primary: bool| -> Vec<VCardParameter> {
             let mut ps = Vec::new();
             match kind {
                 ValueKind::Other => {}
-                ValueKind::Mobile if phone => ps.push(VCardParameter::typ(VCardParameterValue::Type(VCardType::Cell))),
-                ValueKind::Mobile => {}
+                // CELL on whatever property was read with it, so it reads back the same.
+                ValueKind::Mobile => ps.push(VCardParameter::typ(VCardParameterValue::Type(VCardType::Cell))),
                 ValueKind::Home => ps.push(VCardParameter::typ(VCardParameterValue::Type(VCardType::Home))),
                 ValueKind::Work => ps.push(VCardParameter::typ(VCardParameterValue::Type(VCardType::Work))),
                 ValueKind::Custom(s) => ps.push(type_param(s)),
@@ -552,20 +552,20 @@ impl Family {
                 .iter()
                 .map(|e| {
                     let mut params = if v4 { vec![] } else { vec![type_param("INTERNET")] };
-                    params.extend(kind_params(&e.kind, e.primary, false));
+                    params.extend(kind_params(&e.kind, e.primary));
                     VCardEntry::new(VCardProperty::Email).with_params(params).with_value(e.value.clone())
                 })
                 .collect(),
             Family::Phones => c
                 .phones
                 .iter()
-                .map(|p| VCardEntry::new(VCardProperty::Tel).with_params(kind_params(&p.kind, p.primary, true)).with_value(p.value.clone()))
+                .map(|p| VCardEntry::new(VCardProperty::Tel).with_params(kind_params(&p.kind, p.primary)).with_value(p.value.clone()))
                 .collect(),
             Family::Addresses => c
                 .addresses
                 .iter()
                 .map(|a| {
-                    VCardEntry::new(VCardProperty::Adr).with_params(kind_params(&a.kind, a.primary, false)).with_values(
+                    VCardEntry::new(VCardProperty::Adr).with_params(kind_params(&a.kind, a.primary)).with_values(
                         ["", "", &a.street, &a.city, &a.region, &a.postal_code, &a.country]
                             .iter()
                             .map(|s| VCardValue::Text(s.to_string()))
@@ -590,7 +590,7 @@ impl Family {
             Family::Urls => c
                 .urls
                 .iter()
-                .map(|u| VCardEntry::new(VCardProperty::Url).with_params(kind_params(&u.kind, false, false)).with_value(u.value.clone()))
+                .map(|u| VCardEntry::new(VCardProperty::Url).with_params(kind_params(&u.kind, false)).with_value(u.value.clone()))
                 .collect(),
             Family::Labels => {
                 if c.labels.is_empty() {
