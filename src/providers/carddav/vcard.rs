@@ -784,6 +784,18 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
     }
 
     #[test]
+    fn a_line_without_a_colon_is_no_property_and_does_not_end_the_card() {
+        // calcard skips a bare `END` line and reads on: so must the update.
+        let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nTITLE:One\r\nEND\r\nTITLE:Two\r\nEND:VCARD\r\n";
+        let mut c = read(text).unwrap().contact;
+        assert_eq!(c.organization.title, "Two");
+        c.organization.title = "Chef".into();
+        let out = render_update(text, &c, None).unwrap().unwrap();
+        assert_eq!(read(&out).unwrap().contact, c, "{out}");
+        assert!(out.contains("\r\nEND\r\n"), "the odd line is kept: {out}");
+    }
+
+    #[test]
     fn garbage_is_a_bad_response() {
         assert!(read("hello").is_err());
     }
