@@ -62,9 +62,13 @@ pub fn head(line: &str) -> String {
     out
 }
 
-/// The property name of a content line, upper-case, without its group (`item1.TEL` → `TEL`).
+/// The property name of a content line, upper-case, without its group (`item1.TEL` →
+/// `TEL`); empty for a line without a colon, which is no property (calcard skips it).
 pub fn name(line: &str) -> String {
     let head = head(line);
+    if head.len() == unfold(line).len() {
+        return String::new();
+    }
     let name = head.split(';').next().unwrap_or_default();
     name.rsplit('.').next().unwrap_or_default().trim().to_ascii_uppercase()
 }
@@ -121,5 +125,6 @@ mod tests {
     fn a_colon_inside_a_quoted_parameter_does_not_end_the_head() {
         assert_eq!(head("URL;X-LABEL=\"a:b\":https://x"), "URL;X-LABEL=\"a:b\"");
         assert_eq!(name("URL;X-LABEL=\"a:b\":https://x"), "URL");
+        assert_eq!(name("END\r\n"), "", "no colon, no property");
     }
 }
