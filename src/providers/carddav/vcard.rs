@@ -796,6 +796,17 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
     }
 
     #[test]
+    fn a_card_without_end_gets_its_new_lines_where_calcard_reads_them() {
+        // Its last line is a quoted-printable soft break: anything after it is swallowed.
+        let text = "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lee;Ann;;;\r\nNOTE;ENCODING=QUOTED-PRINTABLE:caf=C3=A9=\r\n";
+        let mut c = read(text).unwrap().contact;
+        c.organization.title = "Chef".into();
+        let out = render_update(text, &c, Some("crm-1")).unwrap().unwrap();
+        let back = read(&out).unwrap();
+        assert_eq!((back.contact, back.crm_id.as_deref()), (c, Some("crm-1")), "{out}");
+    }
+
+    #[test]
     fn garbage_is_a_bad_response() {
         assert!(read("hello").is_err());
     }
