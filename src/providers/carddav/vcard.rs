@@ -348,12 +348,18 @@ pub fn render_update(original: &str, contact: &Contact, crm_id: Option<&str>) ->
         }
         pieces.push(Piece::Kept(line.raw));
     }
-    // A card without END (calcard reads it): what is left goes last.
-    for f in changed.iter().filter(|f| !emitted.contains(f)) {
-        pieces.extend(f.entries(contact, v4).into_iter().map(Piece::New));
-    }
+    // A card without END (calcard reads it to the end of the text): what is left goes
+    // after its first line, as its last line may be a quoted-printable soft break that
+    // would swallow what follows.
+    let mut rest: Vec<Piece<'_>> = changed.iter().filter(|f| !emitted.contains(f)).flat_map(|f| f.entries(contact, v4)).map(Piece::New).collect();
     if let (Some(id), false) = (crm_id, crm_written) {
-        pieces.push(crm_line(id));
+        rest.push(crm_line(id));
+    }
+    if !rest.is_empty() {
+        // Lines up to VERSION are kept one for one, so a line's index is its piece's.
+        let head = lines.iter().position(|l| content_lines::name(l.raw) == "VERSION").or_else(|| lines.iter().position(|l| content_lines::name(l.raw) == "BEGIN"));
+        let at = head.map_or(0, |i| i + 1).min(pieces.len());
+        pieces.splice(at..at, rest);
     }
     let mut out = String::with_capacity(original.len() + 256);
     for piece in pieces {
