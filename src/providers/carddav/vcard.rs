@@ -813,6 +813,18 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
     }
 
     #[test]
+    fn the_card_ends_where_calcard_ends_it() {
+        // calcard's name token stops at a comma: `END, x:y` ends the card for it.
+        let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nEND, x:y\r\nTITLE:After\r\nEND:VCARD\r\n";
+        let mut c = read(text).unwrap().contact;
+        assert_eq!(c.organization.title, "");
+        c.organization.title = "Chef".into();
+        let out = render_update(text, &c, Some("crm-1")).unwrap().unwrap();
+        let back = read(&out).unwrap();
+        assert_eq!((back.contact, back.crm_id.as_deref()), (c, Some("crm-1")), "{out}");
+    }
+
+    #[test]
     fn garbage_is_a_bad_response() {
         assert!(read("hello").is_err());
     }
