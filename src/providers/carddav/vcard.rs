@@ -268,25 +268,42 @@ struct Line<'a> {
 }
 
 /// The card's lines, each read alone (in the card's version) so that it can be kept as
-/// written or replaced on its own. calcard reads one card, from its BEGIN to its END or
-/// to a next BEGIN: lines outside it are kept as they are, never taken for properties.
+/// written or replaced on its own. calcard reads one card, from its first line (BEGIN)
+/// to the line it takes for its end: lines after it are kept as they are, never taken
+/// for properties.
 fn lines_of(original: &str, version: VCardVersion) -> Vec<Line<'_>> {
     let (mut begun, mut ended) = (false, false);
     content_lines::split(original)
         .into_iter()
         .map(|raw| {
-            let name = content_lines::name(raw);
-            let ends_card = begun && !ended && matches!(name.as_str(), "END" | "BEGIN");
-            begun |= name == "BEGIN";
-            ended |= ends_card;
-            let in_card = begun && !ended && !matches!(name.as_str(), "BEGIN" | "VERSION" | "");
-            let entry = in_card
-                .then(|| VCard::parse(format!("BEGIN:VCARD\r\nVERSION:{version}\r\n{}\r\nEND:VCARD\r\n", raw.trim_end_matches(['\r', '\n']))).ok())
-                .flatten()
-                .and_then(|card| card.entries.into_iter().find(|e| !matches!(e.name, VCardProperty::Begin | VCardProperty::End | VCardProperty::Version)));
+            let (mut entry, mut ends_card) = (None, false);
+            if !begun {
+                begun = !raw.trim().is_empty();
+            } else if !ended {
+                match read_line(raw, version) {
+                    Some(e) => entry = e,
+                    None => (ended, ends_card) = (true, true),
+                }
+            }
             Line { raw, entry, ends_card }
         })
         .collect()
+}
+
+/// What calcard reads in one line of a card: `Some(property)` (None for a VERSION or
+/// an invalid line), or None when the line ends the card (an END, a BEGIN, as calcard
+/// tells them: it is asked, with a probe property after the line).
+fn read_line(raw: &str, version: VCardVersion) -> Option<Option<VCardEntry>> {
+    const PROBE: &str = "X-CONTACT-SYNC-PROBE";
+    let text = format!("BEGIN:VCARD\r\nVERSION:{version}\r\n{}\r\n{PROBE}:1\r\nEND:VCARD\r\n", raw.trim_end_matches(['\r', '\n']));
+    let entries = VCard::parse(text).ok()?.entries;
+    let probed = entries.iter().any(|e| matches!(&e.name, VCardProperty::Other(n) if n == PROBE));
+    probed.then(|| {
+        entries.into_iter().find(|e| {
+            !matches!(&e.name, VCardProperty::Begin | VCardProperty::End | VCardProperty::Version)
+                && !matches!(&e.name, VCardProperty::Other(n) if n == PROBE)
+        })
+    })
 }
 
 /// A line of the card written back: kept as it was, or written anew.
@@ -356,9 +373,11 @@ pub fn render_update(original: &str, contact: &Contact, crm_id: Option<&str>) ->
         rest.push(crm_line(id));
     }
     if !rest.is_empty() {
-        // Lines up to VERSION are kept one for one, so a line's index is its piece's.
-        let head = lines.iter().position(|l| content_lines::name(l.raw) == "VERSION").or_else(|| lines.iter().position(|l| content_lines::name(l.raw) == "BEGIN"));
-        let at = head.map_or(0, |i| i + 1).min(pieces.len());
+        // After BEGIN, and after VERSION when it comes next (dates read by the version).
+        // Lines up to there are kept one for one, so a line's index is its piece's.
+        let begin = lines.iter().position(|l| !l.raw.trim().is_empty()).unwrap_or(0);
+        let version_next = lines.get(begin + 1).is_some_and(|l| content_lines::name(l.raw) == "VERSION");
+        let at = (begin + 1 + usize::from(version_next)).min(pieces.len());
         pieces.splice(at..at, rest);
     }
     let mut out = String::with_capacity(original.len() + 256);
