@@ -390,7 +390,17 @@ pub fn render_update(original: &str, contact: &Contact, crm_id: Option<&str>) ->
             Piece::New(e) => out.push_str(&entry_text(&e, v4, eol)),
         }
     }
-    Ok(Some(out))
+    // The lines kept were grouped by our reading of folds and vCard 2.1 continuations,
+    // the ones written are read by calcard: a card so odd that the two disagree is not
+    // written (the server keeps it, the run reports it) rather than written wrong.
+    match read(&out) {
+        Ok(back) if back.contact == *contact && crm_id.is_none_or(|id| back.crm_id.as_deref() == Some(id)) => Ok(Some(out)),
+        _ => Err(CardDavError::new(
+            CardDavErrorCode::BadResponse,
+            "the card is written in a way we cannot update without changing what it says",
+            "Edit this contact in your address book app (or re-save it there) and sync again; the card was not changed.",
+        )),
+    }
 }
 
 /// One entry as its content line, folded, in the card's line ends.
@@ -841,6 +851,20 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
         let out = render_update(text, &c, Some("crm-1")).unwrap().unwrap();
         let back = read(&out).unwrap();
         assert_eq!((back.contact, back.crm_id.as_deref()), (c, Some("crm-1")), "{out}");
+    }
+
+    #[test]
+    fn an_update_that_would_not_read_back_as_asked_is_refused_not_written() {
+        // The NOTE's soft break swallows the TITLE line as calcard reads it, but our line
+        // reading (ENCODING misspelt, as hostile input has it) keeps them apart.
+        let text = "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lee;Ann;;;\r\nNOTE;ENCODING=QUOTED-PRINTABLE;X=1:a=\r\nTITLE:T\r\nEND:VCARD\r\n";
+        let mut c = read(text).unwrap().contact;
+        c.organization.title = "Chef".into();
+        match render_update(text, &c, None) {
+            Ok(Some(out)) => assert_eq!(read(&out).unwrap().contact, c),
+            Ok(None) => panic!("a change is written or refused"),
+            Err(e) => assert_eq!(e.code, CardDavErrorCode::BadResponse),
+        }
     }
 
     #[test]
