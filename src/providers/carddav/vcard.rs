@@ -796,16 +796,22 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
         assert!(out.contains("X-EMPTY:\r\n") && out.contains("X-BAD NAME:v\r\n") && out.contains("X-GOOD:w\r\n"), "{out}");
     }
 
+    /// Sets the title and the CRM id of `text`'s contact; the update must read back so.
+    fn retitled(text: &str) -> String {
+        let mut c = read(text).unwrap().contact;
+        c.organization.title = "Chef".into();
+        let out = render_update(text, &c, Some("crm-1")).unwrap().unwrap();
+        let back = read(&out).unwrap();
+        assert_eq!((back.contact, back.crm_id.as_deref()), (c, Some("crm-1")), "{out}");
+        out
+    }
+
     #[test]
     fn lines_after_the_card_calcard_reads_are_kept_not_taken_for_its_properties() {
         // No END before a second BEGIN: calcard reads the first card up to it.
         let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nBEGIN:VCARD\r\nTITLE:Other\r\nEND:VCARD\r\n";
-        let mut c = read(text).unwrap().contact;
-        assert_eq!(c.organization.title, "");
-        c.organization.title = "Chef".into();
-        let out = render_update(text, &c, Some("crm-1")).unwrap().unwrap();
-        let back = read(&out).unwrap();
-        assert_eq!((back.contact, back.crm_id.as_deref()), (c, Some("crm-1")));
+        assert_eq!(read(text).unwrap().contact.organization.title, "");
+        let out = retitled(text);
         assert!(out.ends_with("BEGIN:VCARD\r\nTITLE:Other\r\nEND:VCARD\r\n"), "{out}");
     }
 
@@ -822,35 +828,23 @@ URL:https://maps.example/?q=1\\,2\nPHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQ\nSkZ
     fn a_line_without_a_colon_is_no_property_and_does_not_end_the_card() {
         // calcard skips a bare `END` line and reads on: so must the update.
         let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nTITLE:One\r\nEND\r\nTITLE:Two\r\nEND:VCARD\r\n";
-        let mut c = read(text).unwrap().contact;
-        assert_eq!(c.organization.title, "Two");
-        c.organization.title = "Chef".into();
-        let out = render_update(text, &c, None).unwrap().unwrap();
-        assert_eq!(read(&out).unwrap().contact, c, "{out}");
+        assert_eq!(read(text).unwrap().contact.organization.title, "Two");
+        let out = retitled(text);
         assert!(out.contains("\r\nEND\r\n"), "the odd line is kept: {out}");
     }
 
     #[test]
     fn a_card_without_end_gets_its_new_lines_where_calcard_reads_them() {
         // Its last line is a quoted-printable soft break: anything after it is swallowed.
-        let text = "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lee;Ann;;;\r\nNOTE;ENCODING=QUOTED-PRINTABLE:caf=C3=A9=\r\n";
-        let mut c = read(text).unwrap().contact;
-        c.organization.title = "Chef".into();
-        let out = render_update(text, &c, Some("crm-1")).unwrap().unwrap();
-        let back = read(&out).unwrap();
-        assert_eq!((back.contact, back.crm_id.as_deref()), (c, Some("crm-1")), "{out}");
+        retitled("BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lee;Ann;;;\r\nNOTE;ENCODING=QUOTED-PRINTABLE:caf=C3=A9=\r\n");
     }
 
     #[test]
     fn the_card_ends_where_calcard_ends_it() {
         // calcard's name token stops at a comma: `END, x:y` ends the card for it.
         let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann;;;\r\nEND, x:y\r\nTITLE:After\r\nEND:VCARD\r\n";
-        let mut c = read(text).unwrap().contact;
-        assert_eq!(c.organization.title, "");
-        c.organization.title = "Chef".into();
-        let out = render_update(text, &c, Some("crm-1")).unwrap().unwrap();
-        let back = read(&out).unwrap();
-        assert_eq!((back.contact, back.crm_id.as_deref()), (c, Some("crm-1")), "{out}");
+        assert_eq!(read(text).unwrap().contact.organization.title, "");
+        retitled(text);
     }
 
     #[test]
