@@ -1,11 +1,12 @@
-//! vCard 3.0 / 4.0 ↔ the engine's canonical [`Contact`], through the `calcard` crate.
+//! vCard 2.1 / 3.0 / 4.0 ↔ the engine's canonical [`Contact`], through the `calcard` crate.
 //!
 //! Reading maps the properties we understand (N, FN, EMAIL, TEL, ADR, ORG, TITLE, NOTE,
-//! BDAY, URL, CATEGORIES, `X-` text properties) and the CRM id (`X-CRM-ID`). Writing an
-//! update starts from the card as the server holds it and replaces only the property
-//! families whose canonical value changed: everything else (PHOTO, IMPP, grouped Apple
-//! labels, unknown parameters, the card's version) is carried over as it was, and an
-//! unchanged family keeps its original lines, parameters included.
+//! BDAY, URL, CATEGORIES, `X-` text properties) and the CRM id (`X-CRM-ID`), within
+//! [`MAX_CARD_BYTES`] and [`MAX_PROPERTIES`]. Writing an update starts from the card as
+//! the server holds it and replaces only the property families whose canonical value
+//! changed: every other line (PHOTO, IMPP, grouped Apple labels, unknown parameters,
+//! 2.1 quoted-printable values, the card's version) is kept byte for byte
+//! ([`content_lines`]), and the update is read back before it is answered.
 
 use calcard::vcard::{
     VCard, VCardEntry, VCardParameter, VCardParameterName, VCardParameterValue, VCardProperty, VCardType, VCardValue,
