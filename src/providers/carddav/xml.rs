@@ -6,7 +6,7 @@ use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, Writer};
 
-use super::error::CardDavError;
+use super::error::{CardDavError, CardDavErrorCode};
 
 /// The WebDAV namespace.
 pub const DAV: &str = "DAV:";
@@ -50,13 +50,62 @@ impl Element {
     }
 }
 
-/// Parses a whole XML document into its root element.
+/// How much of a document the parser accepts before answering `BAD_RESPONSE`. The tree is
+/// built on the heap but dropped recursively, and quick-xml counts levels in a small
+/// integer, so depth must be bounded; the element and byte counts bound the memory a
+/// hostile answer can make us allocate (an element costs ~120 bytes however short).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XmlLimits {
+    /// Document size in bytes.
+    pub max_bytes: usize,
+    /// Nesting of elements, the root included.
+    pub max_depth: usize,
+    /// Elements in the whole document.
+    pub max_elements: usize,
+}
+
+/// Nesting limit: a WebDAV multistatus uses 6 levels (multistatus, response, propstat,
+/// prop, resourcetype, addressbook); 64 leaves room for any server's extensions.
+pub const MAX_DEPTH: usize = 64;
+
+impl XmlLimits {
+    /// The limits of every answer we read: 512 MiB is above the largest real answer (a
+    /// 5,000-card multiget with inline photos, ~300 MB); a million elements above a
+    /// sync-collection of 150,000 cards (6 or 7 elements each).
+    pub const DEFAULT: XmlLimits = XmlLimits { max_bytes: 512 * 1024 * 1024, max_depth: MAX_DEPTH, max_elements: 1_000_000 };
+}
+
+/// The remedy of an answer over the limits: no CardDAV server sends one.
+const OVER_LIMIT_REMEDY: &str = "Check that the server URL points to a CardDAV server; if it does, report this answer to its administrator.";
+
+/// Parses a whole XML document into its root element, within [`XmlLimits::DEFAULT`].
 pub fn parse(xml: &str) -> Result<Element, CardDavError> {
+    parse_with_limits(xml, &XmlLimits::DEFAULT)
+}
+
+/// [`parse`] within other limits.
+pub fn parse_with_limits(xml: &str, limits: &XmlLimits) -> Result<Element, CardDavError> {
+    let over = |what: String| {
+        CardDavError::new(CardDavErrorCode::BadResponse, format!("the server's XML answer {what}"), OVER_LIMIT_REMEDY)
+    };
+    if xml.len() > limits.max_bytes {
+        return Err(over(format!("is larger than {} MiB", limits.max_bytes / (1024 * 1024))));
+    }
     let mut reader = NsReader::from_str(xml);
     let mut stack: Vec<Element> = Vec::new();
+    let mut elements = 0usize;
     let bad = |e: &dyn std::fmt::Display| CardDavError::bad_response(format!("malformed XML from the server: {e}"));
     loop {
         let (ns, event) = reader.read_resolved_event().map_err(|e| bad(&e))?;
+        if matches!(event, Event::Start(_) | Event::Empty(_)) {
+            elements += 1;
+            if elements > limits.max_elements {
+                return Err(over(format!("has more than {} elements", limits.max_elements)));
+            }
+            if matches!(event, Event::Start(_)) && stack.len() >= limits.max_depth {
+                return Err(over(format!("is nested deeper than {} levels", limits.max_depth)));
+            }
+        }
         let ns = match ns {
             ResolveResult::Bound(n) => String::from_utf8_lossy(n.as_ref()).into_owned(),
             _ => String::new(),

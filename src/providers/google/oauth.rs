@@ -94,6 +94,13 @@ impl PendingAuthorization {
     /// `error=access_denied` (the user said no, or is not a test user of the app) →
     /// `AUTH_DENIED`; a missing or different state → `AUTH_DENIED` without using the code.
     pub fn parse_callback(&self, redirect_url: &str) -> Result<String, ProviderError> {
+        if redirect_url.len() > MAX_CALLBACK_BYTES {
+            return Err(ProviderError::new(
+                "BAD_RESPONSE",
+                format!("the sign-in answer is longer than {} KiB", MAX_CALLBACK_BYTES / 1024),
+                "Start the connection again from the settings tab; if it happens again, report it.",
+            ));
+        }
         let query = redirect_url
             .split_once('?')
             .map(|(_, q)| q.split('#').next().unwrap_or(""))
@@ -120,14 +127,26 @@ impl PendingAuthorization {
             ));
         }
         match get("code") {
-            Some(code) if !code.is_empty() => Ok(code.to_string()),
+            Some(code) if usable_code(code) => Ok(code.to_string()),
             _ => Err(ProviderError::new(
                 "AUTH_DENIED",
-                "Google returned no authorization code",
+                "Google returned no usable authorization code",
                 "Start the connection again from the settings tab.",
             )),
         }
     }
+}
+
+/// The longest redirect URL read. Google's is a few hundred bytes (the code, the state,
+/// the scopes); browsers allow megabytes, so a bound of ours keeps a forged one cheap.
+pub const MAX_CALLBACK_BYTES: usize = 8 * 1024;
+
+/// The longest authorization code accepted (Google's are under 100 characters).
+pub const MAX_CODE_BYTES: usize = 2 * 1024;
+
+/// A code we may send to the token endpoint: printable ASCII, no blanks, bounded.
+fn usable_code(code: &str) -> bool {
+    !code.is_empty() && code.len() <= MAX_CODE_BYTES && code.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Keeps an error string from the outside short and printable.
@@ -216,7 +235,7 @@ struct RawTokens {
 /// app's 7-day limit) → `AUTH_EXPIRED`, not retryable; 5xx → `NETWORK`, retryable;
 /// other errors → `AUTH_DENIED`. The text never includes the body (it may hold tokens).
 pub fn parse_token_response(http: u16, body: &str) -> Result<Tokens, ProviderError> {
-    let raw: Option<RawTokens> = serde_json::from_str(body).ok();
+    let raw: Option<RawTokens> = crate::providers::google::protocol::read_json("token endpoint", body).ok();
     if (500..600).contains(&http) {
         return Err(ProviderError::new(
             "NETWORK",

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -207,7 +208,7 @@ pub fn parse_photo_answer(body: &str) -> Result<Option<Person>, ProviderError> {
         #[serde(default)]
         person: Option<Person>,
     }
-    let answer: Answer = serde_json::from_str(body).map_err(|e| ProviderError::bad_response("updateContactPhoto", e))?;
+    let answer: Answer = read_json("updateContactPhoto", body)?;
     Ok(answer.person)
 }
 
@@ -705,6 +706,18 @@ pub struct Photo {
 
 // ---------- responses ----------
 
+/// The largest answer read: a full page of 1,000 people is 2 to 5 MB (photos are URLs,
+/// not bytes). Depth needs no limit of ours: serde_json refuses nesting past 128 levels.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads a JSON answer of `what` (an API method name) within [`MAX_BODY_BYTES`].
+pub fn read_json<T: DeserializeOwned>(what: &str, body: &str) -> Result<T, ProviderError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ProviderError::bad_response(what, format!("the answer is larger than {} MiB", MAX_BODY_BYTES / (1024 * 1024))));
+    }
+    serde_json::from_str(body).map_err(|e| ProviderError::bad_response(what, e))
+}
+
 /// A parsed page of `connections.list`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionsPage {
@@ -731,7 +744,7 @@ struct RawConnections {
 /// `connections` key) is an empty page, not an error.
 pub fn parse_connections(body: &str) -> Result<ConnectionsPage, ProviderError> {
     let raw: RawConnections =
-        serde_json::from_str(body).map_err(|e| ProviderError::bad_response("connections.list", e))?;
+        read_json("connections.list", body)?;
     Ok(ConnectionsPage {
         people: raw.connections,
         next_page_token: raw.next_page_token.filter(|t| !t.is_empty()),
@@ -817,7 +830,7 @@ struct RawBatchCreate {
 /// know which were created, so the caller refetches instead of guessing).
 pub fn parse_batch_create(body: &str, requested: usize) -> Result<Vec<ItemOutcome>, ProviderError> {
     let raw: RawBatchCreate =
-        serde_json::from_str(body).map_err(|e| ProviderError::bad_response("batchCreateContacts", e))?;
+        read_json("batchCreateContacts", body)?;
     if raw.created_people.len() != requested {
         return Err(ProviderError::bad_response(
             "batchCreateContacts",
@@ -838,7 +851,7 @@ struct RawBatchUpdate {
 /// no result is reported failed (retryable) rather than assumed done.
 pub fn parse_batch_update(body: &str, requested: &[String]) -> Result<BTreeMap<String, ItemOutcome>, ProviderError> {
     let raw: RawBatchUpdate =
-        serde_json::from_str(body).map_err(|e| ProviderError::bad_response("batchUpdateContacts", e))?;
+        read_json("batchUpdateContacts", body)?;
     let mut results: BTreeMap<String, ItemOutcome> =
         raw.update_result.into_iter().map(|(k, v)| (k, v.outcome(RequestKind::Update))).collect();
     for name in requested {
@@ -862,7 +875,7 @@ struct RawGetPeople {
 /// `Failed` with code `NOT_FOUND`.
 pub fn parse_batch_get(body: &str) -> Result<Vec<(String, ItemOutcome)>, ProviderError> {
     let raw: RawGetPeople =
-        serde_json::from_str(body).map_err(|e| ProviderError::bad_response("people:batchGet", e))?;
+        read_json("people:batchGet", body)?;
     Ok(raw
         .responses
         .into_iter()
@@ -911,13 +924,13 @@ pub fn parse_groups(body: &str) -> Result<GroupsPage, ProviderError> {
         #[serde(default)]
         next_page_token: Option<String>,
     }
-    let raw: Raw = serde_json::from_str(body).map_err(|e| ProviderError::bad_response("contactGroups.list", e))?;
+    let raw: Raw = read_json("contactGroups.list", body)?;
     Ok(GroupsPage { groups: raw.contact_groups, next_page_token: raw.next_page_token.filter(|t| !t.is_empty()) })
 }
 
 /// Parses a created `ContactGroup`.
 pub fn parse_group(body: &str) -> Result<ContactGroup, ProviderError> {
-    serde_json::from_str(body).map_err(|e| ProviderError::bad_response("contactGroups.create", e))
+    read_json("contactGroups.create", body)
 }
 
 // ---------- errors ----------
@@ -957,7 +970,7 @@ pub struct GoogleError {
 /// Reads the error envelope; tolerant of missing parts (a proxy's HTML page is not an
 /// envelope: the status code alone then decides).
 pub fn parse_error(http: u16, body: &str) -> GoogleError {
-    let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let value: Value = read_json("error", body).unwrap_or(Value::Null);
     let err = value.get("error");
     let text = |key: &str| err.and_then(|e| e.get(key)).and_then(Value::as_str).unwrap_or("").to_string();
     let reasons = err
