@@ -196,6 +196,34 @@ fn s11_two_contacts_sharing_an_email_are_reported_not_guessed() {
 }
 
 #[test]
+fn s11_an_ambiguity_holds_across_incremental_runs_whatever_is_edited() {
+    // Issue 11, defect 2: one CRM contact and two cards share an e-mail.
+    let cfg = open_config();
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r1 = w.remote.create(remote_contact("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r2 = w.remote.create(remote_contact("Max", "Roux", &["Accueil@Roux.fr"], &[], ""));
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    assert_eq!(o.ambiguous, 1);
+    let mut st = o.state;
+    // Edits on either side, one per incremental run, then a full listing.
+    let edits: Vec<Box<dyn Fn(&mut World)>> = vec![
+        Box::new(move |w: &mut World| w.crm.set(&c, "jobTitle", json!("Gérant"))),
+        Box::new(move |w: &mut World| w.remote.edit(&r1, |x| x.note = "Rappeler".into())),
+        Box::new(move |w: &mut World| w.remote.edit(&r2, |x| x.name.given = "Maxime".into())),
+    ];
+    for (n, edit) in edits.iter().enumerate() {
+        edit(&mut w);
+        let o = run(&mut w, &cfg, &st, &Faults { full: n == 2, ..Faults::default() });
+        assert_eq!(o.writes, 0, "edit {n}: neither linked, nor created, nor deleted");
+        assert_eq!(o.ambiguous, 1, "edit {n}: the report still lists it");
+        st = o.state;
+        assert!(SpokeState::from_json(&st).unwrap().links.is_empty());
+    }
+    assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (1, 2));
+}
+
+#[test]
 fn s12_a_run_cut_off_mid_batch_does_not_duplicate_on_retry() {
     let cfg = open_config();
     for crash in 0..6 {
