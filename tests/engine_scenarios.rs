@@ -224,6 +224,27 @@ fn s11_an_ambiguity_holds_across_incremental_runs_whatever_is_edited() {
 }
 
 #[test]
+fn s14_two_people_sharing_a_switchboard_number_are_proposed_not_merged() {
+    let cfg = open_config();
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Julie", "Durand", &["julie.durand@pharmacie-durand.fr"], &["+33 6 98 76 54 32"], ""));
+    let r = w.remote.create(remote_contact("Paul", "Lambert", &["paul.lambert@gmail.com"], &["06 98 76 54 32"], ""));
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    assert!(SpokeState::from_json(&o.state).unwrap().remote_of(&c).is_none(), "not linked");
+    assert_eq!(o.summary.as_ref().unwrap().counts.linked_by_phone, 0);
+    assert_eq!(w.remote.records[&r].contact.name.given, "Paul", "the Google name is kept");
+    assert_eq!(w.crm.contacts[&c].fields["emails"].as_array().unwrap().len(), 1, "no e-mail given to the CRM contact");
+    assert_eq!(o.writes, 0, "a possible match waits for the operator: nothing created either");
+    // The same family name (any case, accents) is one person: linked by phone.
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Julie", "Durand", &[], &["+33 6 98 76 54 32"], ""));
+    w.remote.create(remote_contact("julie", "DURAND", &[], &["06 98 76 54 32"], ""));
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    assert!(SpokeState::from_json(&o.state).unwrap().remote_of(&c).is_some());
+    assert_eq!(o.summary.unwrap().counts.linked_by_phone, 1);
+}
+
+#[test]
 fn s12_a_run_cut_off_mid_batch_does_not_duplicate_on_retry() {
     let cfg = open_config();
     for crash in 0..6 {

@@ -76,6 +76,10 @@ fn emails_of(p: &Value) -> Vec<String> {
     p["emailAddresses"].as_array().map(|a| a.iter().filter_map(|e| e["value"].as_str()).map(normalize::email).collect()).unwrap_or_default()
 }
 
+fn crm_emails(c: &CrmContact) -> Vec<String> {
+    c.fields.get("emails").and_then(Value::as_array).map(|a| a.iter().filter_map(|e| e["value"].as_str()).map(normalize::email).collect()).unwrap_or_default()
+}
+
 fn people_with_email(emu: &Emu, email: &str) -> Vec<Value> {
     emu.contacts().into_iter().filter(|p| emails_of(p).contains(&email.to_string())).collect()
 }
@@ -104,5 +108,118 @@ fn defect2_an_ambiguity_still_holds_after_the_crm_contact_is_edited() {
         assert_eq!(people_with_email(&emu, "accueil@roux.example.fr").len(), 2, "no third card with that e-mail");
         assert_eq!(host.inner.live_contacts().len(), 1, "nothing imported either");
         assert!(state(&host).links.is_empty(), "nothing linked");
+    }
+}
+
+/// The reference CRM's sample contacts (`www/host/sample-contacts.js`), built as its
+/// `sampleContacts` does (lists left out: they need the CRM's list ids).
+fn sample_crm_contacts() -> Vec<NewCrmContact> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/www/host/sample-contacts.js")).expect("sample contacts");
+    let rows = text.split("const ROWS = [").nth(1).and_then(|t| t.split("\n];").next()).expect("the ROWS table");
+    rows.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('['))
+        .map(|l| {
+            let row: Vec<Value> = serde_json::from_str(l.trim_end_matches(',')).expect("a row reads as JSON");
+            let s = |i: usize| row[i].as_str().unwrap_or("").to_string();
+            let mut fields = Map::new();
+            for (k, i) in [("firstName", 0), ("lastName", 1), ("company", 2), ("jobTitle", 3)] {
+                fields.insert(k.into(), json!(s(i)));
+            }
+            fields.insert("emails".into(), json!([{"value": s(4), "type": "work", "primary": true}]));
+            let phone = s(5);
+            if !phone.is_empty() {
+                let digits: String = phone.chars().filter(|c| !c.is_whitespace()).collect();
+                let mobile = ["+336", "+337", "06", "07"].iter().any(|p| digits.starts_with(p));
+                fields.insert("phones".into(), json!([{"value": phone, "type": if mobile { "mobile" } else { "work" }, "primary": true}]));
+            }
+            fields.insert("addresses".into(), json!([{"city": s(6), "postalCode": s(7), "country": s(8), "type": "work"}]));
+            if !s(11).is_empty() {
+                fields.insert("notes".into(), json!(s(11)));
+            }
+            NewCrmContact { fields, tags: row[10].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect()).unwrap_or_default(), ..NewCrmContact::default() }
+        })
+        .collect()
+}
+
+/// The emulator's demo contacts (`devserver/src/google/seed.rs`), copied into the test
+/// account as the emulator serves them.
+fn seed_demo_people(emu: &Emu) {
+    let demo = emu.admin("GET", "/accounts/demo@example.com/contacts", Value::Null);
+    let people: Vec<Value> = demo["contacts"]
+        .as_array()
+        .expect("demo contacts")
+        .iter()
+        .map(|p| {
+            let mut out = Map::new();
+            for k in ["names", "emailAddresses", "phoneNumbers", "organizations", "addresses"] {
+                if let Some(v) = p.get(k) {
+                    out.insert(k.into(), v.clone());
+                }
+            }
+            Value::Object(out)
+        })
+        .collect();
+    emu.seed(people);
+}
+
+fn phones_e164(values: &[&str]) -> Vec<String> {
+    let phones = normalize::PhoneNormalizer::new("FR");
+    values.iter().map(|v| phones.phone(v)).collect()
+}
+
+fn crm_phones(c: &CrmContact) -> Vec<String> {
+    let raw: Vec<&str> = c.fields.get("phones").and_then(Value::as_array).map(|a| a.iter().filter_map(|p| p["value"].as_str()).collect()).unwrap_or_default();
+    phones_e164(&raw)
+}
+
+fn google_phones(p: &Value) -> Vec<String> {
+    let raw: Vec<&str> = p["phoneNumbers"].as_array().map(|a| a.iter().filter_map(|x| x["value"].as_str()).collect()).unwrap_or_default();
+    phones_e164(&raw)
+}
+
+fn google_name(p: &Value) -> (String, String) {
+    let n = &p["names"][0];
+    (n["givenName"].as_str().unwrap_or("").to_string(), n["familyName"].as_str().unwrap_or("").to_string())
+}
+
+#[test]
+fn defect3_the_demos_strangers_sharing_a_phone_are_not_merged() {
+    let emu = emulator(EmulatorConfig::demo());
+    seed_demo_people(&emu);
+    let host = connected(&emu);
+    for c in sample_crm_contacts() {
+        block_on(host.crm_create(&c)).unwrap();
+    }
+    // The pairs of the demo that share a phone and no e-mail, taken from the data.
+    let before_crm = host.inner.live_contacts();
+    let before_google = emu.contacts();
+    let mut strangers = Vec::new();
+    for c in &before_crm {
+        for p in &before_google {
+            let shared_phone = crm_phones(c).iter().any(|n| n.starts_with('+') && google_phones(p).contains(n));
+            let shared_email = crm_emails(c).iter().any(|e| emails_of(p).contains(e));
+            if shared_phone && !shared_email {
+                strangers.push((c.clone(), p.clone()));
+            }
+        }
+    }
+    let named = |(c, p): &(CrmContact, Value)| (c.fields["lastName"].as_str().unwrap_or("").to_string(), google_name(p).1);
+    let pairs: Vec<(String, String)> = strangers.iter().map(named).collect();
+    assert!(pairs.contains(&("Durand".to_string(), "Lambert".to_string())), "Julie Durand and Paul Lambert share a mobile: {pairs:?}");
+
+    run(&emu, &host, defaults);
+
+    let after_google = emu.contacts();
+    let links = state(&host).links;
+    for (c, p) in &strangers {
+        let rid = p["resourceName"].as_str().unwrap();
+        assert_ne!(links.get(&c.id).map(|l| l.remote_id.as_str()), Some(rid), "{} linked to {:?}", c.fields["lastName"], google_name(p));
+        let now = after_google.iter().find(|x| x["resourceName"] == p["resourceName"]).expect("still in Google");
+        assert_eq!(google_name(now), google_name(p), "the Google name is not overwritten");
+        assert_eq!(emails_of(now), emails_of(p), "no CRM e-mail given to the Google contact");
+        let crm_now = host.inner.live_contacts().into_iter().find(|x| x.id == c.id).expect("still in the CRM");
+        assert_eq!(crm_now.fields["firstName"], c.fields["firstName"]);
+        assert_eq!(crm_emails(&crm_now), crm_emails(c), "no Google e-mail given to the CRM contact");
     }
 }
