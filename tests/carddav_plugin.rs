@@ -302,3 +302,32 @@ fn an_address_book_deleted_on_the_server_fails_the_run_and_shows_as_the_spokes_p
     assert_eq!(problem.code, ErrorCode::NotFound);
     assert!(problem.remedy.contains("address book"), "{}", problem.remedy);
 }
+
+#[test]
+fn defect14_an_x_crm_id_written_by_another_client_attaches_nothing() {
+    let Some(server) = radicale_or_skip("defect14_an_x_crm_id_written_by_another_client") else { return };
+    let book = server.create_address_book("contacts");
+    let core = PluginCore::new(networked_host());
+    // A CRM contact outside the export filter (not tagged "export").
+    let private = block_on(core.host().crm_create(&crm_contact("Alice", "Privée", "alice@prive.example.fr"))).unwrap();
+    // Anyone who may write to the shared book can put a card naming that contact.
+    let forged = card("mallory", "Mallory", "Intrus", "mallory@example.net").replace("END:VCARD", &format!("X-CRM-ID:{}\r\nEND:VCARD", private.id));
+    server.put_card(&book, "mallory.vcf", &forged);
+    let mut v = serde_json::to_value(Settings::default()).unwrap();
+    v["spokes"] = json!([{"id": "dav", "kind": "carddav", "name": "Radicale", "allowCreate": true, "serverUrl": server.url, "username": USER, "addressBook": book}]);
+    v["filter.mode"] = json!("tags");
+    v["filter.tags"] = json!(["export"]);
+    block_on(core.save_settings(&v)).unwrap();
+    block_on(core.connect_carddav("dav", PASSWORD)).unwrap();
+
+    let report = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.counts.linked_by_id, 0, "{:?}", report.counts);
+    let alice = core.host().live_contacts().into_iter().find(|c| c.id == private.id).unwrap();
+    assert_eq!(alice.version, private.version, "Alice is not written");
+    assert_eq!(alice.fields["lastName"], json!("Privée"));
+    let on_server = server.get_card(&format!("{book}mallory.vcf")).expect("the card is still there");
+    let read = vcard::read(&on_server).unwrap();
+    assert_eq!(read.contact.name.family, "Intrus", "nothing of Alice reached the card");
+    assert!(!on_server.contains("alice@prive.example.fr"));
+}

@@ -245,6 +245,24 @@ fn s14_two_people_sharing_a_switchboard_number_are_proposed_not_merged() {
 }
 
 #[test]
+fn a_crm_id_on_a_remote_copy_that_this_plugin_did_not_write_links_nothing() {
+    // Issue 11, defect 14: a card naming a CRM contact outside the export filter, with
+    // nothing else in common with it.
+    let mut cfg = open_config();
+    cfg.filter.mode = contact_sync::engine::FilterMode::Tags;
+    cfg.filter.tags = vec!["export".into()];
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Alice", "Privée", &["alice@prive.fr"], &[], ""));
+    let r = w.remote.create(remote_contact("Mallory", "Intrus", &["mallory@x.net"], &[], ""));
+    w.remote.records.get_mut(&r).unwrap().crm_id = Some(c.clone());
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    assert!(SpokeState::from_json(&o.state).unwrap().remote_of(&c).is_none(), "not linked");
+    assert_eq!(o.summary.unwrap().counts.linked_by_id, 0);
+    assert_eq!(w.crm.contacts[&c].fields["lastName"], json!("Privée"), "untouched");
+    assert_eq!(w.remote.records[&r].contact.name.family, "Intrus", "untouched");
+}
+
+#[test]
 fn s12_a_run_cut_off_mid_batch_does_not_duplicate_on_retry() {
     let cfg = open_config();
     for crash in 0..6 {

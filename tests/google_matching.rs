@@ -223,3 +223,29 @@ fn defect3_the_demos_strangers_sharing_a_phone_are_not_merged() {
         assert_eq!(crm_emails(&crm_now), crm_emails(c), "no Google e-mail given to the CRM contact");
     }
 }
+
+#[test]
+fn defect14_a_crm_id_written_into_client_data_by_someone_else_attaches_nothing() {
+    let emu = emulator(EmulatorConfig::empty());
+    let host = connected(&emu);
+    // A CRM contact outside the export filter (not tagged "export").
+    let private = block_on(host.crm_create(&crm_person("Alice", "Privée", "alice@prive.example.fr", Some("06 11 22 33 44")))).unwrap();
+    let mut forged = google_support::person("Mallory", "Intrus", "mallory@example.net", None);
+    forged["clientData"] = json!([{"key": "contactSync.crmId", "value": private.id}]);
+    emu.seed(vec![forged]);
+    let only_tagged = |v: &mut Value| {
+        v["filter.mode"] = json!("tags");
+        v["filter.tags"] = json!(["export"]);
+    };
+
+    run(&emu, &host, only_tagged);
+
+    assert!(state(&host).links.get(&private.id).is_none(), "the forged id linked nothing");
+    let alice = host.inner.live_contacts().into_iter().find(|c| c.id == private.id).unwrap();
+    assert_eq!((alice.fields["firstName"].clone(), crm_emails(&alice)), (json!("Alice"), vec!["alice@prive.example.fr".to_string()]), "untouched");
+    assert_eq!(alice.version, private.version, "not written at all");
+    let mallory = people_with_email(&emu, "mallory@example.net");
+    assert_eq!(mallory.len(), 1);
+    assert_eq!(google_name(&mallory[0]), ("Mallory".to_string(), "Intrus".to_string()), "nothing of Alice reached Google");
+    assert!(!emails_of(&mallory[0]).contains(&"alice@prive.example.fr".to_string()));
+}
