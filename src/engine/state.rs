@@ -8,6 +8,8 @@
 //! per element plus its kind and primary mark. Older versions are migrated on load.
 
 use super::error::EngineError;
+use super::matching::GroupKind;
+use super::report::Side;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -319,6 +321,41 @@ pub enum PendingCreate {
     },
 }
 
+/// Contacts matching could not link, waiting for the operator's decision (invariants 18
+/// and 19): an ambiguity (several candidates sharing a key) or a possible match (a phone
+/// shared by names that do not agree). While held they are neither linked, created on
+/// the other side nor deleted, on every run; see [`super::held`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HeldMatch {
+    /// Why they were not linked.
+    #[serde(rename = "k")]
+    pub kind: GroupKind,
+    /// The CRM contacts, sorted.
+    #[serde(rename = "c", default, skip_serializing_if = "Vec::is_empty")]
+    pub crm_ids: Vec<String>,
+    /// The remote contacts, sorted.
+    #[serde(rename = "r", default, skip_serializing_if = "Vec::is_empty")]
+    pub remote_ids: Vec<String>,
+    /// The shared key(s) when last found, as a hash (the state holds no contact value).
+    #[serde(rename = "h", default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+}
+
+impl HeldMatch {
+    /// The ids of one side.
+    pub fn ids(&self, side: Side) -> &[String] {
+        match side {
+            Side::Crm => &self.crm_ids,
+            Side::Remote => &self.remote_ids,
+        }
+    }
+
+    /// Whether `id` of `side` is one of them.
+    pub fn holds(&self, side: Side, id: &str) -> bool {
+        self.ids(side).iter().any(|x| x == id)
+    }
+}
+
 /// The sync state of one spoke.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SpokeState {
@@ -354,6 +391,22 @@ pub struct SpokeState {
     /// CRM id → remote id, re-linked if it comes back.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub released: BTreeMap<String, String>,
+    /// Matches waiting for the operator's decision, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldMatch>,
+    /// CRM ids the operator chose never to sync with this spoke (until un-ignored).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub ignored_crm: BTreeSet<String>,
+    /// Remote ids the operator chose never to sync (until un-ignored).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub ignored_remote: BTreeSet<String>,
+    /// CRM ids the operator said match none of their candidates: not matched again,
+    /// created on the other side (the mark goes once they are linked).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unmatched_crm: BTreeSet<String>,
+    /// Remote ids the operator said match none of their candidates.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unmatched_remote: BTreeSet<String>,
     /// Remote id → CRM id (derived).
     #[serde(skip)]
     remote_index: HashMap<String, String>,
