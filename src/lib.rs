@@ -17,5 +17,6 @@ pub mod host;
 pub mod manifest;
 pub mod plugin_core;
 pub mod settings;
+pub mod signing_key;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -754,8 +754,9 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                 let items: Vec<NewRemote> = batch
                     .iter()
                     .filter_map(|w| match &w.op {
+                        // The id as the engine has it carried (signed).
                         WriteOp::RemoteCreate { crm_id, record } => {
-                            Some(NewRemote { crm_id: crm_id.clone(), contact: record.contact.clone() })
+                            Some(NewRemote { crm_id: record.crm_id.clone().unwrap_or_else(|| crm_id.clone()), contact: record.contact.clone() })
                         }
                         _ => None,
                     })
@@ -843,6 +844,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         self.pre_state = Some(state.to_json());
         let (crm_cursor, remote_cursor) = (state.crm_cursor.clone(), state.remote_cursor.clone());
         let mut config = config;
+        config.id_key = crate::signing_key::load(self.host, !options.dry_run).await?;
         if let Err(e) = self.prepare_labels(&mut config, options).await? {
             let mut report = self.empty_report(&spoke_id, options, if e.code == "GUARD_TRIPPED" { "guard" } else { "failed" });
             report.errors.push(report_error(&e));

@@ -249,3 +249,33 @@ fn defect14_a_crm_id_written_into_client_data_by_someone_else_attaches_nothing()
     assert_eq!(google_name(&mallory[0]), ("Mallory".to_string(), "Intrus".to_string()), "nothing of Alice reached Google");
     assert!(!emails_of(&mallory[0]).contains(&"alice@prive.example.fr".to_string()));
 }
+
+#[test]
+fn a_lost_state_relinks_our_own_copies_by_their_signed_id_even_after_their_e_mails_changed() {
+    let emu = emulator(EmulatorConfig::empty());
+    let host = connected(&emu);
+    for i in 0..3 {
+        block_on(host.crm_create(&crm_person(&format!("C{i}"), "Crm", &format!("c{i}@example.org"), None))).unwrap();
+    }
+    run(&emu, &host, defaults);
+    let key = host.inner.secrets_snapshot().get(contact_sync::signing_key::SECRET).cloned().expect("the key lives in secrets");
+    let app = google_support::CLIENT_ID;
+    let carried: Vec<String> = emu.contacts().iter().filter_map(|p| p["emulator"]["clientDataByApp"][app][0]["value"].as_str().map(str::to_string)).collect();
+    assert_eq!(carried.len(), 3);
+    for c in host.inner.live_contacts() {
+        let signed = |t: &&String| t.strip_prefix(&format!("{}.", c.id)).is_some_and(|mac| mac.len() == 32 && mac.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(carried.iter().any(|t| signed(&t)), "{} carried signed: {carried:?}", c.id);
+    }
+    let stored = serde_json::to_string(&host.inner.storage_snapshot()).unwrap();
+    assert!(!stored.contains(&key), "the key is in secrets only");
+
+    // The state is lost, and every CRM e-mail changed meanwhile: only the ids can tell.
+    block_on(contact_sync::connectors::forget_links(&host, "g1")).unwrap();
+    for c in host.inner.live_contacts() {
+        let patch = CrmPatch { fields: Some(Map::from_iter([("emails".to_string(), json!([{"value": format!("new.{}@example.org", c.id), "type": "work"}]))])), ..CrmPatch::default() };
+        block_on(host.crm_update(&c.id, c.version, &patch)).unwrap();
+    }
+    let again = run(&emu, &host, defaults);
+    assert_eq!(again.counts.linked_by_id, 3, "{:?}", again.counts);
+    assert_eq!((emu.contacts().len(), host.inner.live_contacts().len()), (3, 3), "no duplicate");
+}
