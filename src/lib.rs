@@ -15,6 +15,7 @@ pub mod runner;
 pub mod error;
 pub mod host;
 pub mod manifest;
+pub mod match_decisions;
 pub mod plugin_core;
 pub mod settings;
 pub mod signing_key;

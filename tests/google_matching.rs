@@ -35,8 +35,8 @@ fn connected(emu: &Emu) -> RealHost {
     host
 }
 
-/// One recorded run of spoke `g1`; `change` adjusts the default settings.
-fn run(emu: &Emu, host: &RealHost, change: impl Fn(&mut Value)) -> RunReport {
+/// One run of spoke `g1` (a preview with `dry_run`); `change` adjusts the default settings.
+fn run_with(emu: &Emu, host: &RealHost, change: impl Fn(&mut Value), dry_run: bool) -> (RunReport, contact_sync::engine::journal::Journal) {
     let mut v = serde_json::to_value(Settings::default()).unwrap();
     v["spokes"] = json!([{"id": "g1", "kind": "google", "name": "Work", "allowCreate": true, "clientId": google_support::CLIENT_ID}]);
     change(&mut v);
@@ -47,7 +47,12 @@ fn run(emu: &Emu, host: &RealHost, change: impl Fn(&mut Value)) -> RunReport {
     let config = runner::sync_config(&settings, &spoke, schema, &provider).unwrap();
     let cancel = Cell::new(false);
     let mut run = SpokeRun::new(host, &mut provider, "g1", &cancel).unwrap();
-    let (report, journal) = block_on(run.run(config, &RunOptions::default())).expect("run");
+    block_on(run.run(config, &RunOptions { dry_run, ..RunOptions::default() })).expect("run")
+}
+
+/// One recorded run of spoke `g1`, which must end without errors.
+fn run(emu: &Emu, host: &RealHost, change: impl Fn(&mut Value)) -> RunReport {
+    let (report, journal) = run_with(emu, host, change, false);
     block_on(runner::record_run(host, &report, &journal)).unwrap();
     assert!(report.errors.is_empty(), "run errors: {:?}", report.errors);
     report
@@ -248,6 +253,84 @@ fn defect14_a_crm_id_written_into_client_data_by_someone_else_attaches_nothing()
     assert_eq!(mallory.len(), 1);
     assert_eq!(google_name(&mallory[0]), ("Mallory".to_string(), "Intrus".to_string()), "nothing of Alice reached Google");
     assert!(!emails_of(&mallory[0]).contains(&"alice@prive.example.fr".to_string()));
+}
+
+fn pending_names(report: &RunReport) -> Vec<(String, Vec<String>, Vec<String>)> {
+    report.pending_matches.iter().map(|g| (g.kind.clone(), g.crm.iter().map(|c| c.name.clone()).collect(), g.remote.iter().map(|c| c.name.clone()).collect())).collect()
+}
+
+fn decide(host: &RealHost, decision: Value) {
+    block_on(contact_sync::match_decisions::queue(host, "g1", serde_json::from_value(decision).unwrap())).unwrap();
+}
+
+#[test]
+fn the_report_lists_what_waits_with_each_contacts_details_and_the_next_run_applies_a_decision() {
+    let emu = emulator(EmulatorConfig::empty());
+    emu.seed(vec![google_support::person("Paul", "Lambert", "paul.lambert@gmail.com", Some("06 98 76 54 32"))]);
+    let host = connected(&emu);
+    let julie = block_on(host.crm_create(&crm_person("Julie", "Durand", "julie.durand@pharmacie-durand.fr", Some("+33 6 98 76 54 32")))).unwrap();
+    let first = run(&emu, &host, defaults);
+    assert_eq!(pending_names(&first), vec![("possible".to_string(), vec!["Julie Durand".to_string()], vec!["Paul Lambert".to_string()])]);
+    let group = &first.pending_matches[0];
+    assert_eq!(group.key, "+33698765432");
+    assert_eq!((group.crm[0].emails.clone(), group.crm[0].phones.clone()), (vec!["julie.durand@pharmacie-durand.fr".to_string()], vec!["+33 6 98 76 54 32".to_string()]), "values as typed");
+    assert_eq!(group.remote[0].phones, vec!["06 98 76 54 32".to_string()]);
+    assert_eq!(first.counts.waiting, 2);
+    let paul = group.remote[0].id.clone();
+
+    // The operator says: two people. A preview shows it, and keeps the decision queued.
+    decide(&host, json!({"action": "refuse", "crmId": julie.id, "remoteId": paul}));
+    let shown = run_with(&emu, &host, defaults, true).0;
+    assert!(shown.pending_matches.is_empty(), "{:?}", shown.pending_matches);
+    assert_eq!((shown.counts.remote.created, shown.counts.crm.created, shown.counts.decided), (1, 1, 1));
+    assert_eq!(block_on(contact_sync::match_decisions::queued(&host, "g1")).unwrap().len(), 1, "a preview applies nothing");
+
+    let applied = run(&emu, &host, defaults);
+    assert_eq!((applied.counts.remote.created, applied.counts.crm.created, applied.counts.decided), (1, 1, 1), "{:?}", applied.counts);
+    assert!(block_on(contact_sync::match_decisions::queued(&host, "g1")).unwrap().is_empty(), "applied, so no longer queued");
+    let names: Vec<(String, String)> = emu.contacts().iter().map(google_name).collect();
+    assert!(names.contains(&("Paul".into(), "Lambert".into())) && names.contains(&("Julie".into(), "Durand".into())), "{names:?}");
+    assert_eq!(host.inner.live_contacts().len(), 2, "Paul imported as his own contact");
+    let quiet = run(&emu, &host, defaults);
+    assert_eq!((quiet.counts.remote.created + quiet.counts.crm.created + quiet.counts.remote.updated + quiet.counts.crm.updated, quiet.counts.decided), (0, 0));
+}
+
+#[test]
+fn an_ambiguity_is_resolved_by_linking_one_candidate_and_ignoring_the_other() {
+    let emu = emulator(EmulatorConfig::empty());
+    emu.seed(vec![
+        google_support::person("Camille", "Roux", "accueil@roux.example.fr", None),
+        google_support::person("Hélène", "Roux", "accueil@roux.example.fr", None),
+    ]);
+    let host = connected(&emu);
+    let crm = block_on(host.crm_create(&crm_person("Camille", "Roux", "accueil@roux.example.fr", None))).unwrap();
+    let first = run(&emu, &host, defaults);
+    let group = first.pending_matches[0].clone();
+    assert_eq!((group.kind.as_str(), group.key.as_str(), group.remote.len()), ("ambiguous", "accueil@roux.example.fr", 2));
+    let camille = group.remote.iter().find(|c| c.name == "Camille Roux").unwrap().id.clone();
+    let helene = group.remote.iter().find(|c| c.name == "Hélène Roux").unwrap().id.clone();
+
+    decide(&host, json!({"action": "link", "crmId": crm.id, "remoteId": camille}));
+    let linked = run(&emu, &host, defaults);
+    assert_eq!(state(&host).remote_of(&crm.id), Some(camille.as_str()));
+    assert_eq!(linked.counts.decided, 1);
+    // Hélène's card is not imported behind the operator's back: it waits, on its own.
+    assert_eq!(pending_names(&linked), vec![("ambiguous".to_string(), vec![], vec!["Hélène Roux".to_string()])]);
+    assert_eq!(host.inner.live_contacts().len(), 1);
+
+    decide(&host, json!({"action": "ignore", "side": "remote", "id": helene}));
+    let ignored = run(&emu, &host, defaults);
+    assert!(ignored.pending_matches.is_empty());
+    assert_eq!(ignored.ignored.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["Hélène Roux"], "shown, so it can be synced again");
+    for _ in 0..2 {
+        let again = run(&emu, &host, defaults);
+        assert_eq!((again.counts.crm.created, again.ignored.len()), (0, 1), "ignored on every run");
+    }
+    decide(&host, json!({"action": "unignore", "side": "remote", "id": helene}));
+    let back = run(&emu, &host, defaults);
+    assert!(back.ignored.is_empty());
+    assert_eq!(back.counts.crm.created, 1, "synced again: imported, its only candidate being linked already");
+    assert_eq!(emu.contacts().len(), 2, "no card created");
 }
 
 #[test]
