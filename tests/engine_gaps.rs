@@ -301,6 +301,40 @@ fn matching_order_is_carried_crm_id_then_email_then_phone() {
     assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (1, 1));
 }
 
+#[test]
+fn a_decision_about_a_contact_the_run_did_not_read_waits_for_a_run_that_does() {
+    let cfg = open_config();
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r1 = w.remote.create(remote_contact("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    w.remote.create(remote_contact("Max", "Roux", &["accueil@roux.fr"], &[], ""));
+    let st = run(&mut w, &cfg, "", &Faults::default()).state;
+    let decisions = vec![
+        contact_sync::engine::held::Decision::Link { crm_id: c.clone(), remote_id: r1.clone() },
+        contact_sync::engine::held::Decision::Ignore { side: Side::Crm, id: "c404".into() },
+    ];
+    // An incremental run that reads the CRM contact but not the cards (their fetch is not
+    // answered): the link waits, the decision about no held contact is settled as stale.
+    let mut s = SyncSession::new(cfg.clone(), SpokeState::from_json(&st).unwrap()).unwrap();
+    s.handle_decisions(decisions.clone());
+    s.handle_crm_page(vec![w.crm.contacts[&c].clone()], Listing::Incremental);
+    s.handle_crm_listing_done(&w.crm.seq.to_string(), Listing::Incremental);
+    s.handle_remote_listing_done(&w.remote.seq.to_string(), Listing::Incremental);
+    assert!(s.poll_fetch().remote_ids.contains(&r1), "held contacts are read every run");
+    let plan = s.plan().unwrap();
+    assert!(plan.is_empty());
+    assert_eq!(s.settled_decisions(), vec![decisions[1].clone()]);
+    assert!(plan.summary.notices.iter().any(|n| n.contains("c404")), "{:?}", plan.summary.notices);
+    assert_eq!(s.checkpoint().held.len(), 1, "still held");
+    // The next run reads them all: the link is made.
+    let mut s = listed(&w, &cfg, &s.checkpoint().to_json(), false);
+    s.handle_decisions(vec![decisions[0].clone()]);
+    let plan = s.plan().unwrap();
+    assert_eq!(plan.summary.counts.decided, 1);
+    assert_eq!(s.state().remote_of(&c), Some(r1.as_str()));
+    assert_eq!(s.settled_decisions(), vec![decisions[0].clone()]);
+}
+
 // ---------------------------------------------------------------------------------------
 // Do not contact, filters, switches, hub-and-spoke
 

@@ -223,6 +223,50 @@ fn s11_an_ambiguity_holds_across_incremental_runs_whatever_is_edited() {
     assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (1, 2));
 }
 
+/// One CRM contact and two cards sharing an e-mail, held after a first run.
+fn held_world() -> (World, String, [String; 3]) {
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r1 = w.remote.create(remote_contact("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r2 = w.remote.create(remote_contact("Max", "Roux", &["accueil@roux.fr"], &[], ""));
+    let st = run(&mut w, &open_config(), "", &Faults::default()).state;
+    assert_eq!(SpokeState::from_json(&st).unwrap().held.len(), 1);
+    (w, st, [c, r1, r2])
+}
+
+#[test]
+fn s11_a_held_ambiguity_dissolves_only_into_a_one_to_one_match_never_into_a_duplicate() {
+    let cfg = open_config();
+    let held = |st: &str| SpokeState::from_json(st).unwrap().held;
+    // The other candidate deleted: the one left is linked.
+    let (mut w, st, [c, r1, r2]) = held_world();
+    w.remote.delete(&r2);
+    let o = run(&mut w, &cfg, &st, &Faults::default());
+    assert_eq!((SpokeState::from_json(&o.state).unwrap().remote_of(&c), o.summary.unwrap().counts.linked_by_email), (Some(r1.as_str()), 1));
+    assert!(held(&o.state).is_empty());
+    assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (1, 1));
+    // The other card's address made unique: the pair links, that card waits on its own
+    // (it is not imported behind the operator's back).
+    let (mut w, st, [c, r1, r2]) = held_world();
+    w.remote.edit(&r2, |x| x.emails[0].value = "max@roux.fr".into());
+    let o = run(&mut w, &cfg, &st, &Faults::default());
+    assert_eq!(SpokeState::from_json(&o.state).unwrap().remote_of(&c), Some(r1.as_str()));
+    assert_eq!((held(&o.state)[0].crm_ids.len(), held(&o.state)[0].remote_ids.clone()), (0, vec![r2.clone()]));
+    assert_eq!(w.crm.contacts.len(), 1);
+    // The shared address removed from the CRM contact: nothing is released.
+    let (mut w, st, [c, r1, r2]) = held_world();
+    w.crm.set(&c, "emails", json!([]));
+    let o = run(&mut w, &cfg, &st, &Faults::default());
+    assert_eq!(o.writes, 0);
+    assert_eq!((held(&o.state)[0].crm_ids.clone(), held(&o.state)[0].remote_ids.clone()), (vec![c.clone()], vec![r1.clone(), r2.clone()]));
+    // A newcomer sharing the address joins the group instead of being imported.
+    let (mut w, st, [c, _, _]) = held_world();
+    let r3 = w.remote.create(remote_contact("Zoé", "Roux", &["accueil@roux.fr"], &[], ""));
+    let o = run(&mut w, &cfg, &st, &Faults::default());
+    assert_eq!(o.writes, 0);
+    assert!(held(&o.state)[0].remote_ids.contains(&r3) && held(&o.state)[0].crm_ids == vec![c]);
+}
+
 #[test]
 fn s14_two_people_sharing_a_switchboard_number_are_proposed_not_merged() {
     let cfg = open_config();
@@ -235,6 +279,13 @@ fn s14_two_people_sharing_a_switchboard_number_are_proposed_not_merged() {
     assert_eq!(w.remote.records[&r].contact.name.given, "Paul", "the Google name is kept");
     assert_eq!(w.crm.contacts[&c].fields["emails"].as_array().unwrap().len(), 1, "no e-mail given to the CRM contact");
     assert_eq!(o.writes, 0, "a possible match waits for the operator: nothing created either");
+    // Paul's number changed since: they share nothing now, and still wait (an edit never
+    // releases a contact); the report says there is no shared key any more.
+    w.remote.edit(&r, |x| x.phones[0].value = "07 11 22 33 44".into());
+    let o = run(&mut w, &cfg, &o.state, &Faults::default());
+    assert_eq!(o.writes, 0);
+    let pending = o.summary.unwrap().pending_matches;
+    assert_eq!((pending.len(), pending[0].key.as_str(), pending[0].kind.as_str()), (1, "", "possible"));
     // The same family name (any case, accents) is one person: linked by phone.
     let mut w = World::default();
     let c = w.crm.create(crm_fields("Julie", "Durand", &[], &["+33 6 98 76 54 32"], ""));

@@ -1337,8 +1337,10 @@ impl SyncSession {
                 Side::Crm => crm_in.iter().find(|(_, c, _)| c.id == id).map(|(i, _, _)| *i),
                 Side::Remote => remote_in.iter().find(|(_, r, _)| r.id == id).map(|(i, _, _)| *i),
             };
-            // A decision about a contact this run did not read waits for a run that does.
-            let (ready, later): (Vec<Decision>, Vec<Decision>) = decisions.drain(..).partition(|d| decision_contacts(d).iter().all(|(side, id)| at(*side, id).is_some()));
+            // A decision about a held contact this run did not read waits for a run that
+            // does (one about no held contact is stale whatever was read).
+            let unread = |d: &Decision| decision_contacts(d).iter().any(|(side, id)| at(*side, id).is_none() && now.iter().any(|g| g.holds(*side, id)));
+            let (later, ready): (Vec<Decision>, Vec<Decision>) = decisions.drain(..).partition(unread);
             out.postponed = later;
             let applied = held::apply(&mut now, &ready);
             for (c, r) in &applied.links {
