@@ -17,7 +17,7 @@ use contact_sync::providers::google::pacing::Quota;
 use contact_sync::runner::{self, RunOptions, RunReport, SpokeKeys, SpokeRun};
 use contact_sync::settings::Settings;
 use devserver::google::{EmulatorConfig, QuotaConfig};
-use google_support::{Emu, RealHost, CLIENT_SECRET, REDIRECT};
+use google_support::{connected, Emu, RealHost};
 use pollster::block_on;
 use serde_json::{json, Map, Value};
 
@@ -25,14 +25,6 @@ fn emulator(config: EmulatorConfig) -> Emu {
     let mut c = config;
     c.quota = QuotaConfig { enabled: false, ..QuotaConfig::default() };
     Emu::start(c)
-}
-
-fn connected(emu: &Emu) -> RealHost {
-    let host = RealHost::new(emu, true);
-    let auth = emu.auth("g1");
-    block_on(host.secret_set(&auth.secrets.client_secret, CLIENT_SECRET)).unwrap();
-    block_on(auth.connect(&host, REDIRECT)).expect("connect");
-    host
 }
 
 /// One run of spoke `g1` (a preview with `dry_run`); `change` adjusts the default settings.
