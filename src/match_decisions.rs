@@ -5,7 +5,6 @@
 //! is saved; decisions added meanwhile wait for the next run. Applying one twice does
 //! nothing more (see [`crate::engine::held`]).
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::held::Decision;
@@ -13,8 +12,9 @@ use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::Host;
 use crate::runner::SpokeKeys;
 
-/// A decision waiting in the queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A decision waiting in the queue (stored as `{id, decision}`, the decision in the
+/// contract's form).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
     /// Unique in the queue.
     pub id: String,
@@ -22,11 +22,21 @@ pub struct Queued {
     pub decision: Decision,
 }
 
+impl Queued {
+    fn to_json(&self) -> Value {
+        Value::Object([("id".to_string(), Value::String(self.id.clone())), ("decision".to_string(), self.decision.to_json())].into_iter().collect())
+    }
+
+    fn from_json(v: &Value) -> Option<Queued> {
+        Some(Queued { id: v.get("id")?.as_str()?.to_string(), decision: Decision::from_json(v.get("decision")?).ok()? })
+    }
+}
+
 /// Attempts at a compare-and-set before giving up (another tab writing the queue).
 const ATTEMPTS: usize = 8;
 
-/// The decisions queued for spoke `spoke_id`, oldest first. An unreadable queue reads as
-/// empty (its decisions are lost, the held matches are not: they are shown again).
+/// The decisions queued for spoke `spoke_id`, oldest first. An unreadable entry is left
+/// out (the decision is lost, the held match is not: it is shown again).
 pub async fn queued<H: Host>(host: &H, spoke_id: &str) -> PluginResult<Vec<Queued>> {
     Ok(read(host, &SpokeKeys::for_spoke(spoke_id).decisions).await?.1)
 }
@@ -54,7 +64,7 @@ pub async fn remove<H: Host>(host: &H, spoke_id: &str, applied: &[Queued]) -> Pl
 async fn read<H: Host>(host: &H, key: &str) -> PluginResult<(Option<Value>, Vec<Queued>)> {
     let got = host.storage_get(&[key.to_string()]).await?;
     let raw = got.get(key).filter(|v| !v.is_null()).cloned();
-    let list = raw.clone().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    let list = raw.as_ref().and_then(Value::as_array).map(|a| a.iter().filter_map(Queued::from_json).collect()).unwrap_or_default();
     Ok((raw, list))
 }
 
@@ -63,7 +73,7 @@ async fn update<H: Host>(host: &H, spoke_id: &str, change: impl Fn(&mut Vec<Queu
     for _ in 0..ATTEMPTS {
         let (raw, mut list) = read(host, &key).await?;
         change(&mut list);
-        let value = if list.is_empty() { None } else { Some(serde_json::to_value(&list).map_err(|e| PluginError::internal(e.to_string()))?) };
+        let value = (!list.is_empty()).then(|| Value::Array(list.iter().map(Queued::to_json).collect()));
         if value == raw || host.storage_compare_and_set(&key, raw.as_ref(), value.as_ref()).await? {
             return Ok(());
         }

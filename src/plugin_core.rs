@@ -409,10 +409,7 @@ impl<H: Host> PluginCore<H> {
         let settings = self.get_settings().await?;
         connectors::find_spoke(&settings, spoke_id, None)?;
         let remedy = "Send {action: \"link\", crmId, remoteId}, {action: \"refuse\", crmId, remoteId}, or {action: \"createNew\" | \"ignore\" | \"unignore\", side: \"crm\" | \"remote\", id}.";
-        let parsed: Decision = serde_json::from_value(decision.clone()).map_err(|e| PluginError::bad_input(format!("Not a match decision: {e}")).with_remedy(remedy))?;
-        if !parsed.is_well_formed() {
-            return Err(PluginError::bad_input("A match decision needs the ids of the contacts it is about.").with_remedy(remedy));
-        }
+        let parsed = Decision::from_json(decision).map_err(|why| PluginError::bad_input(format!("Not a match decision: {why}.")).with_remedy(remedy))?;
         crate::match_decisions::queue(&self.host, spoke_id, parsed).await
     }
 
@@ -554,7 +551,7 @@ mod tests {
         block_on(core.resolve_match("g1", &link)).unwrap();
         let queued = block_on(crate::match_decisions::queued(core.host(), "g1")).unwrap();
         assert_eq!(queued.len(), 1);
-        assert_eq!(serde_json::to_value(&queued[0].decision).unwrap(), link);
+        assert_eq!(queued[0].decision.to_json(), link);
         for bad in [json!(null), json!({"action": "link", "crmId": "c1"}), json!({"action": "merge", "crmId": "c1", "remoteId": "r"}), json!({"action": "ignore", "side": "crm", "id": ""}), json!({"action": "ignore", "side": "both", "id": "c1"})] {
             let err = block_on(core.resolve_match("g1", &bad)).unwrap_err();
             assert_eq!(err.code, ErrorCode::BadInput, "{bad}");

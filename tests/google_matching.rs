@@ -252,7 +252,7 @@ fn pending_names(report: &RunReport) -> Vec<(String, Vec<String>, Vec<String>)> 
 }
 
 fn decide(host: &RealHost, decision: Value) {
-    block_on(contact_sync::match_decisions::queue(host, "g1", serde_json::from_value(decision).unwrap())).unwrap();
+    block_on(contact_sync::match_decisions::queue(host, "g1", contact_sync::engine::held::Decision::from_json(&decision).unwrap())).unwrap();
 }
 
 #[test]

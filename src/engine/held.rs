@@ -20,46 +20,43 @@
 use super::matching::GroupKind;
 use super::report::Side;
 use super::state::HeldMatch;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use serde_json::Value;
+use std::collections::BTreeSet;
 
-/// An operator's decision about held contacts (`resolveMatch`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase", deny_unknown_fields)]
+/// An operator's decision about held contacts (`resolveMatch`). Its JSON form
+/// (`MatchDecision` in host-api.d.ts) is read and written by hand: a derived reader of
+/// the tagged form would add its own generic code to the wasm for five small variants.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Link these two (link to a candidate; confirm a possible match).
+    /// Link these two (link to a candidate; confirm a possible match): `{action: "link", crmId, remoteId}`.
     Link {
         /// The CRM contact.
-        #[serde(rename = "crmId")]
         crm_id: String,
         /// The remote contact.
-        #[serde(rename = "remoteId")]
         remote_id: String,
     },
-    /// This contact is none of its candidates: create it on the other side.
+    /// This contact is none of its candidates: create it on the other side (`createNew`).
     CreateNew {
         /// Its side.
         side: Side,
         /// Its id there.
         id: String,
     },
-    /// A possible match refused: two people, each created on the other side.
+    /// A possible match refused: two people, each created on the other side (`refuse`).
     Refuse {
         /// The CRM contact.
-        #[serde(rename = "crmId")]
         crm_id: String,
         /// The remote contact.
-        #[serde(rename = "remoteId")]
         remote_id: String,
     },
-    /// Never sync this contact with this spoke (until un-ignored).
+    /// Never sync this contact with this spoke, until un-ignored (`ignore`).
     Ignore {
         /// Its side.
         side: Side,
         /// Its id there.
         id: String,
     },
-    /// Sync an ignored contact again: it is matched as any unlinked contact.
+    /// Sync an ignored contact again: it is matched as any unlinked contact (`unignore`).
     Unignore {
         /// Its side.
         side: Side,
@@ -69,12 +66,49 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// Whether the ids are usable (not empty).
-    pub fn is_well_formed(&self) -> bool {
-        match self {
-            Decision::Link { crm_id, remote_id } | Decision::Refuse { crm_id, remote_id } => !crm_id.is_empty() && !remote_id.is_empty(),
-            Decision::CreateNew { id, .. } | Decision::Ignore { id, .. } | Decision::Unignore { id, .. } => !id.is_empty(),
+    /// Reads the contract's form; the reason when it is not one (unknown action or field,
+    /// a missing or empty id, a side other than "crm" or "remote").
+    ///
+    /// ```
+    /// use contact_sync::engine::held::Decision;
+    /// let d = Decision::from_json(&serde_json::json!({"action": "link", "crmId": "c1", "remoteId": "people/c7"})).unwrap();
+    /// assert_eq!(Decision::from_json(&d.to_json()), Ok(d));
+    /// ```
+    pub fn from_json(v: &Value) -> Result<Decision, String> {
+        let o = v.as_object().ok_or("a decision is an object")?;
+        let action = o.get("action").and_then(Value::as_str).ok_or("a decision names its action")?;
+        let pair = matches!(action, "link" | "refuse");
+        let fields: &[&str] = if pair { &["action", "crmId", "remoteId"] } else { &["action", "side", "id"] };
+        if let Some(k) = o.keys().find(|k| !fields.contains(&k.as_str())) {
+            return Err(format!("{action} takes no {k}"));
         }
+        let id = |k: &str| o.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).ok_or(format!("{k} is missing"));
+        let side = || match o.get("side").and_then(Value::as_str) {
+            Some("crm") => Ok(Side::Crm),
+            Some("remote") => Ok(Side::Remote),
+            _ => Err("side is \"crm\" or \"remote\"".to_string()),
+        };
+        Ok(match action {
+            "link" => Decision::Link { crm_id: id("crmId")?, remote_id: id("remoteId")? },
+            "refuse" => Decision::Refuse { crm_id: id("crmId")?, remote_id: id("remoteId")? },
+            "createNew" => Decision::CreateNew { side: side()?, id: id("id")? },
+            "ignore" => Decision::Ignore { side: side()?, id: id("id")? },
+            "unignore" => Decision::Unignore { side: side()?, id: id("id")? },
+            other => return Err(format!("no action {other}")),
+        })
+    }
+
+    /// The contract's form.
+    pub fn to_json(&self) -> Value {
+        let side = |s: &Side| if *s == Side::Crm { "crm" } else { "remote" };
+        let fields: [(&str, &str); 3] = match self {
+            Decision::Link { crm_id, remote_id } => [("action", "link"), ("crmId", crm_id), ("remoteId", remote_id)],
+            Decision::Refuse { crm_id, remote_id } => [("action", "refuse"), ("crmId", crm_id), ("remoteId", remote_id)],
+            Decision::CreateNew { side: s, id } => [("action", "createNew"), ("side", side(s)), ("id", id)],
+            Decision::Ignore { side: s, id } => [("action", "ignore"), ("side", side(s)), ("id", id)],
+            Decision::Unignore { side: s, id } => [("action", "unignore"), ("side", side(s)), ("id", id)],
+        };
+        Value::Object(fields.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect())
     }
 }
 
@@ -86,7 +120,7 @@ pub struct Regrouped {
     /// Positions in the pairs given of those to link: matched one-to-one with neither held,
     /// or with both held.
     pub links: Vec<usize>,
-    /// The held groups from now on, sorted.
+    /// The held groups from now on, ordered by their first contact.
     pub held: Vec<HeldMatch>,
 }
 
@@ -95,17 +129,13 @@ pub struct Regrouped {
 /// `stays(side, id)` says whether a held contact is still there and unlinked.
 pub fn regroup(stored: &[HeldMatch], stays: impl Fn(Side, &str) -> bool, pairs: &[(&str, &str)], found: Vec<HeldMatch>) -> Regrouped {
     let mut sets = Sets::default();
-    // Each held contact's group as stored, by side: its kind and key go on with it.
-    let mut was: [BTreeMap<String, (GroupKind, String)>; 2] = Default::default();
     for g in stored {
         let members: Vec<Node> = members(g).filter(|(side, id)| stays(*side, id)).collect();
-        for (side, id) in &members {
-            was[slot(*side)].insert(id.clone(), (g.kind, g.key.clone()));
-        }
-        sets.join(&members);
+        sets.join(&members, Some((g.kind, g.key.clone(), false)));
     }
-    let held = |side: Side, id: &str| was[slot(side)].contains_key(id);
     let mut out = Regrouped::default();
+    let was_held = node_set(sets.nodes.iter().cloned());
+    let held = |side: Side, id: &str| !was_held.is_empty() && was_held.contains(&(side, id.to_string()));
     let mut linked: BTreeSet<Node> = BTreeSet::new();
     for (n, (c, r)) in pairs.iter().enumerate() {
         match (held(Side::Crm, c), held(Side::Remote, r)) {
@@ -115,60 +145,24 @@ pub fn regroup(stored: &[HeldMatch], stays: impl Fn(Side, &str) -> bool, pairs: 
                 linked.insert((Side::Remote, r.to_string()));
                 out.links.push(n);
             }
-            _ => sets.join(&[(Side::Crm, c.to_string()), (Side::Remote, r.to_string())]),
+            // The newcomer joins the held contact's group, as it is.
+            _ => sets.join(&[(Side::Crm, c.to_string()), (Side::Remote, r.to_string())], None),
         }
     }
-    let mut found_of: BTreeMap<Node, (GroupKind, String)> = BTreeMap::new();
     for g in &found {
-        let members: Vec<Node> = members(g).collect();
-        for m in &members {
-            found_of.insert(m.clone(), (g.kind, g.key.clone()));
-        }
-        sets.join(&members);
+        sets.join(&members(g).collect::<Vec<_>>(), Some((g.kind, g.key.clone(), true)));
     }
-    let mut groups: BTreeMap<usize, HeldMatch> = BTreeMap::new();
-    for node in sets.nodes() {
-        if linked.contains(&node) {
-            continue;
-        }
-        let root = sets.root_of(&node);
-        let g = groups.entry(root).or_insert_with(|| HeldMatch { kind: GroupKind::Possible, crm_ids: vec![], remote_ids: vec![], key: String::new() });
-        // A group's kind and key: what was found this run, else what was stored; any
-        // ambiguity makes the whole group ambiguous.
-        let found_here = found_of.get(&node);
-        if let Some((kind, key)) = found_here.or_else(|| was[slot(node.0)].get(&node.1)) {
-            if *kind == GroupKind::Ambiguous {
-                g.kind = GroupKind::Ambiguous;
-            }
-            if g.key.is_empty() || found_here.is_some() {
-                g.key = key.clone();
-            }
-        }
-        match node.0 {
-            Side::Crm => g.crm_ids.push(node.1),
-            Side::Remote => g.remote_ids.push(node.1),
-        }
-    }
-    out.held = groups.into_values().map(tidy).collect();
-    out.held.sort();
+    out.held = sets.groups(&linked);
     out
 }
 
-fn slot(side: Side) -> usize {
-    match side {
-        Side::Crm => 0,
-        Side::Remote => 1,
+/// A set of contacts, filled one by one (collecting would bring in a sort of its own).
+pub fn node_set(nodes: impl IntoIterator<Item = (Side, String)>) -> BTreeSet<(Side, String)> {
+    let mut set = BTreeSet::new();
+    for n in nodes {
+        set.insert(n);
     }
-}
-
-/// Sorted ids; more than one on a side is an ambiguity whatever it came from.
-fn tidy(mut g: HeldMatch) -> HeldMatch {
-    g.crm_ids.sort();
-    g.remote_ids.sort();
-    if g.crm_ids.len() > 1 || g.remote_ids.len() > 1 {
-        g.kind = GroupKind::Ambiguous;
-    }
-    g
+    set
 }
 
 fn members(g: &HeldMatch) -> impl Iterator<Item = Node> + '_ {
@@ -226,21 +220,33 @@ fn take(held: &mut [HeldMatch], contacts: &[(Side, &String)]) -> bool {
     true
 }
 
-/// Disjoint sets of contacts.
+/// Disjoint sets of contacts, each with what its group was (kind, key) when stored or
+/// found. Held contacts are few: plain vectors, searched in place.
 #[derive(Default)]
 struct Sets {
-    index: BTreeMap<Node, usize>,
+    nodes: Vec<Node>,
     parent: Vec<usize>,
+    /// (kind, key, found this run) of the group each node came in with.
+    from: Vec<Option<(GroupKind, String, bool)>>,
 }
 
 impl Sets {
-    fn add(&mut self, n: &Node) -> usize {
-        if let Some(i) = self.index.get(n) {
-            return *i;
+    fn add(&mut self, n: &Node, from: Option<(GroupKind, String, bool)>) -> usize {
+        let i = match self.nodes.iter().position(|x| x == n) {
+            Some(i) => i,
+            None => {
+                self.nodes.push(n.clone());
+                self.parent.push(self.parent.len());
+                self.from.push(None);
+                self.nodes.len() - 1
+            }
+        };
+        // What was found this run wins over what was stored.
+        if let (Some(slot), Some(f)) = (self.from.get_mut(i), from) {
+            if slot.as_ref().is_none_or(|s| !s.2 || f.2) {
+                *slot = Some(f);
+            }
         }
-        let i = self.parent.len();
-        self.parent.push(i);
-        self.index.insert(n.clone(), i);
         i
     }
 
@@ -259,11 +265,11 @@ impl Sets {
         i
     }
 
-    /// Puts all of `nodes` in one set.
-    fn join(&mut self, nodes: &[Node]) {
+    /// Puts all of `nodes` in one set; `from`: the group they came in (none: a pair).
+    fn join(&mut self, nodes: &[Node], from: Option<(GroupKind, String, bool)>) {
         let mut first: Option<usize> = None;
         for n in nodes {
-            let i = self.add(n);
+            let i = self.add(n, from.clone());
             let root = self.find(i);
             match first {
                 None => first = Some(root),
@@ -277,19 +283,50 @@ impl Sets {
         }
     }
 
-    fn nodes(&self) -> Vec<Node> {
-        self.index.keys().cloned().collect()
-    }
-
-    fn root_of(&mut self, n: &Node) -> usize {
-        let i = self.index.get(n).copied().unwrap_or(usize::MAX);
-        self.find(i)
+    /// The groups, but for the `linked` contacts: ordered by their first contact, ids in
+    /// order (CRM ones first); more than one contact on a side, or any ambiguous part,
+    /// makes a group ambiguous; its key is one found this run, else one stored.
+    fn groups(mut self, linked: &BTreeSet<Node>) -> Vec<HeldMatch> {
+        let sorted = node_set(self.nodes.iter().cloned());
+        let mut out: Vec<(usize, HeldMatch)> = Vec::new();
+        for node in sorted {
+            let Some(i) = self.nodes.iter().position(|x| *x == node) else { continue };
+            if linked.contains(&node) {
+                continue;
+            }
+            let root = self.find(i);
+            let at = match out.iter().position(|(r, _)| *r == root) {
+                Some(at) => at,
+                None => {
+                    out.push((root, HeldMatch { kind: GroupKind::Possible, crm_ids: vec![], remote_ids: vec![], key: String::new() }));
+                    out.len() - 1
+                }
+            };
+            let Some((_, g)) = out.get_mut(at) else { continue };
+            if let Some(Some((kind, key, found))) = self.from.get(i) {
+                if *kind == GroupKind::Ambiguous {
+                    g.kind = GroupKind::Ambiguous;
+                }
+                if g.key.is_empty() || *found {
+                    g.key = key.clone();
+                }
+            }
+            match node.0 {
+                Side::Crm => g.crm_ids.push(node.1),
+                Side::Remote => g.remote_ids.push(node.1),
+            }
+            if g.crm_ids.len() > 1 || g.remote_ids.len() > 1 {
+                g.kind = GroupKind::Ambiguous;
+            }
+        }
+        out.into_iter().map(|(_, g)| g).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn held(kind: GroupKind, crm: &[&str], remote: &[&str]) -> HeldMatch {
         HeldMatch { kind, crm_ids: crm.iter().map(|s| s.to_string()).collect(), remote_ids: remote.iter().map(|s| s.to_string()).collect(), key: String::new() }
@@ -342,13 +379,26 @@ mod tests {
     }
 
     #[test]
-    fn decisions_read_the_contract_form() {
-        let d: Decision = serde_json::from_str(r#"{"action":"createNew","side":"remote","id":"people/1"}"#).unwrap();
-        assert_eq!(d, Decision::CreateNew { side: Side::Remote, id: "people/1".into() });
-        let d: Decision = serde_json::from_str(r#"{"action":"link","crmId":"c1","remoteId":"r1"}"#).unwrap();
-        assert!(d.is_well_formed());
-        assert!(serde_json::from_str::<Decision>(r#"{"action":"link","crmId":"c1"}"#).is_err());
-        assert!(serde_json::from_str::<Decision>(r#"{"action":"merge","crmId":"c1","remoteId":"r1"}"#).is_err());
-        assert!(!Decision::Ignore { side: Side::Crm, id: String::new() }.is_well_formed());
+    fn decisions_read_and_write_the_contract_form() {
+        let read = |v: Value| Decision::from_json(&v);
+        assert_eq!(read(json!({"action": "createNew", "side": "remote", "id": "people/1"})), Ok(Decision::CreateNew { side: Side::Remote, id: "people/1".into() }));
+        for d in [
+            Decision::Link { crm_id: "c1".into(), remote_id: "r1".into() },
+            Decision::Refuse { crm_id: "c1".into(), remote_id: "r1".into() },
+            Decision::Ignore { side: Side::Crm, id: "c1".into() },
+            Decision::Unignore { side: Side::Remote, id: "r1".into() },
+        ] {
+            assert_eq!(read(d.to_json()), Ok(d));
+        }
+        for bad in [
+            json!(null),
+            json!({"action": "link", "crmId": "c1"}),
+            json!({"action": "merge", "crmId": "c1", "remoteId": "r1"}),
+            json!({"action": "ignore", "side": "crm", "id": ""}),
+            json!({"action": "ignore", "side": "both", "id": "c1"}),
+            json!({"action": "ignore", "side": "crm", "id": "c1", "crmId": "c1"}),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
     }
 }

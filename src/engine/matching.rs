@@ -28,14 +28,12 @@ pub enum LinkedBy {
     Phone,
 }
 
-/// Why a group of contacts was not linked (stored in held matches as `"a"` / `"p"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+/// Why a group of contacts was not linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupKind {
     /// More than one candidate on a side.
-    #[serde(rename = "a")]
     Ambiguous,
     /// One contact on each side sharing a phone, whose names do not agree.
-    #[serde(rename = "p")]
     Possible,
 }
 

@@ -356,7 +356,7 @@ impl SyncSession {
     /// Decisions are idempotent: one applied already, or naming contacts no longer held,
     /// does nothing but say so in the summary's notices.
     pub fn handle_decisions(&mut self, decisions: Vec<Decision>) {
-        for d in decisions.into_iter().filter(Decision::is_well_formed) {
+        for d in decisions {
             if let Decision::Unignore { side, id } = &d {
                 self.unignored.insert((*side, id.clone()));
             }
@@ -1038,7 +1038,8 @@ impl SyncSession {
             .collect();
         // A carried CRM id links one copy (see `vouches`); two copies vouched for one
         // contact (a card duplicated by hand) are held as an ambiguity.
-        let mut vouched: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut vouched: BTreeMap<&str, &RemoteRecord> = BTreeMap::new();
+        let mut more_copies: Vec<(&str, &str)> = Vec::new();
         let mut second_copies: Vec<(&str, &str)> = Vec::new();
         for (rid, r) in &unlinked_remote {
             let Some(carried) = r.crm_id.as_deref().filter(|t| !t.is_empty()).map(|t| self.read_carried(t)) else { continue };
@@ -1046,7 +1047,11 @@ impl SyncSession {
             if self.state.links.contains_key(cid) {
                 second_copies.push((rid, cid));
             } else if unlinked_crm.get(cid).is_some_and(|c| self.vouches(carried, c, r)) {
-                vouched.entry(cid).or_default().push(rid);
+                if vouched.contains_key(cid) {
+                    more_copies.push((cid, rid));
+                } else {
+                    vouched.insert(cid, r);
+                }
             }
         }
         for (rid, cid) in second_copies {
@@ -1062,14 +1067,15 @@ impl SyncSession {
             summary.counts.ambiguous += 1;
         }
         let mut copied: Vec<HeldMatch> = Vec::new();
-        for (cid, rids) in vouched {
-            if let [rid] = rids.as_slice() {
+        for (cid, r) in vouched {
+            let others: Vec<String> = more_copies.iter().filter(|(c, _)| *c == cid).map(|(_, rid)| rid.to_string()).collect();
+            if others.is_empty() {
                 unlinked_crm.remove(cid);
-                unlinked_remote.remove(rid);
-                new_links.push((cid.to_string(), rid.to_string()));
+                unlinked_remote.remove(r.id.as_str());
+                new_links.push((cid.to_string(), r.id.clone()));
                 summary.counts.linked_by_id += 1;
             } else {
-                copied.push(HeldMatch { kind: GroupKind::Ambiguous, crm_ids: vec![cid.to_string()], remote_ids: rids.iter().map(|r| r.to_string()).collect(), key: String::new() });
+                copied.push(HeldMatch { kind: GroupKind::Ambiguous, crm_ids: vec![cid.to_string()], remote_ids: std::iter::once(r.id.clone()).chain(others).collect(), key: String::new() });
             }
         }
         let intents: Vec<(String, String)> = self
@@ -1107,7 +1113,11 @@ impl SyncSession {
         let mut crm_read: Vec<Option<(&CrmContact, ReadRows)>> =
             unlinked_crm.values().filter(|c| !self.state.released.contains_key(&c.id)).map(|c| Some((*c, self.read_key_rows(|row| self.read_crm_row(c, row))))).collect();
         let mut remote_read: Vec<Option<(&RemoteRecord, ReadRows)>> = unlinked_remote.values().map(|r| Some((*r, self.read_key_rows(|row| self.read_remote_row(r, row))))).collect();
-        let linked_now: BTreeSet<(Side, &str)> = new_links.iter().flat_map(|(c, r)| [(Side::Crm, c.as_str()), (Side::Remote, r.as_str())]).collect();
+        let mut linked_now: [BTreeSet<&str>; 2] = Default::default();
+        for (c, r) in &new_links {
+            linked_now[0].insert(c);
+            linked_now[1].insert(r);
+        }
         let outcome = self.match_and_hold(&crm_read, &remote_read, &linked_now, copied);
         let mut matched = Vec::with_capacity(outcome.links.len());
         for &(c_at, r_at, how) in &outcome.links {
@@ -1266,8 +1276,8 @@ impl SyncSession {
     /// Matches the unlinked contacts read, carries the held matches forward and applies
     /// the operator's decisions ([`held`]). Contacts the operator said match none of their
     /// candidates, and copies held for one carried id (`copied`), take part with no key.
-    fn match_and_hold(&self, crm_read: &[Option<(&CrmContact, ReadRows)>], remote_read: &[Option<(&RemoteRecord, ReadRows)>], linked_now: &BTreeSet<(Side, &str)>, copied: Vec<HeldMatch>) -> MatchOutcome {
-        let no_keys: BTreeSet<(Side, String)> = copied.iter().flat_map(held_ids).collect();
+    fn match_and_hold(&self, crm_read: &[Option<(&CrmContact, ReadRows)>], remote_read: &[Option<(&RemoteRecord, ReadRows)>], linked_now: &[BTreeSet<&str>; 2], copied: Vec<HeldMatch>) -> MatchOutcome {
+        let no_keys = held::node_set(copied.iter().flat_map(held_ids));
         let no_keys = |side: Side, id: &str| {
             let unmatched = match side {
                 Side::Crm => &self.state.unmatched_crm,
@@ -1309,15 +1319,15 @@ impl SyncSession {
                 .collect();
             found.append(&mut found_first);
             let stays = |side: Side, id: &str| {
-                let (gone, linked) = match side {
-                    Side::Crm => (self.crm_gone(id), self.state.links.contains_key(id)),
-                    Side::Remote => (self.remote_gone(id), self.state.crm_of(id).is_some()),
+                let (gone, linked, now) = match side {
+                    Side::Crm => (self.crm_gone(id), self.state.links.contains_key(id), &linked_now[0]),
+                    Side::Remote => (self.remote_gone(id), self.state.crm_of(id).is_some(), &linked_now[1]),
                 };
-                !gone && !linked && !linked_now.contains(&(side, id)) && !done_held.contains(&(side, id.to_string()))
+                !gone && !linked && !now.contains(id) && !done_held.contains(&(side, id.to_string()))
             };
             let ids: Vec<(&str, &str)> = pairs.iter().map(|p| (p.3, p.4)).collect();
             let regrouped = held::regroup(&stored, stays, &ids, found);
-            let was_held: BTreeSet<(Side, String)> = stored.iter().flat_map(held_ids).collect();
+            let was_held = held::node_set(stored.iter().flat_map(held_ids));
             for (ci, ri, by, c, r) in regrouped.links.iter().filter_map(|n| pairs.get(*n)) {
                 mark(&mut done_crm, *ci);
                 mark(&mut done_remote, *ri);
@@ -1430,9 +1440,9 @@ impl SyncSession {
         }
         // Ignored contacts, shown so they can be synced again; gone ones are forgotten.
         let now_ignored = |side: Side, id: &str| (was_ignored(side, id) && !unignored.iter().any(|(s, x)| *s == side && x == id)) || applied.ignore.iter().any(|(s, x)| *s == side && x == id);
-        let mut shown: BTreeSet<(Side, &str)> = BTreeSet::new();
+        // (A contact ignored by this run's decision was held, so not ignored before.)
         for (side, id) in st.ignored_crm.iter().map(|c| (Side::Crm, c)).chain(st.ignored_remote.iter().map(|r| (Side::Remote, r))).chain(applied.ignore.iter().map(|(s, id)| (*s, id))) {
-            if now_ignored(side, id) && shown.insert((side, id)) {
+            if now_ignored(side, id) {
                 summary.ignored.push(self.match_candidate(side, id));
             }
         }
@@ -1451,10 +1461,13 @@ impl SyncSession {
     /// The keys that more than one contact of a held match holds now: normalized e-mails,
     /// E.164 phones, a carried CRM id.
     fn shared_keys(&self, g: &HeldMatch) -> Vec<String> {
-        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        // Each contact's keys once; a key seen a second time is shared.
+        let (mut seen, mut shared) = (BTreeSet::new(), BTreeSet::new());
         let mut add = |keys: BTreeSet<String>| {
             for k in keys {
-                *count.entry(k).or_default() += 1;
+                if !seen.insert(k.clone()) {
+                    shared.insert(k);
+                }
             }
         };
         let key_set = |read: &ReadRows, id: &str, carried: Option<&str>| {
@@ -1474,7 +1487,7 @@ impl SyncSession {
                 add(key_set(&self.read_key_rows(|row| self.read_remote_row(r, row)), id, carried));
             }
         }
-        count.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k).collect()
+        shared.into_iter().collect()
     }
 
     /// A contact of a held match as the operator recognises it: name, e-mails and phones

@@ -325,20 +325,44 @@ pub enum PendingCreate {
 /// and 19): an ambiguity (several candidates sharing a key) or a possible match (a phone
 /// shared by names that do not agree). While held they are neither linked, created on
 /// the other side nor deleted, on every run; see [`super::held`].
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Stored as one list of texts, `[kind, key, CRM ids…, "", remote ids…]` (`"a"`
+/// ambiguous, `"p"` possible; ids are never empty): compact, and read by the reader of
+/// lists of texts the state already has.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldMatch {
     /// Why they were not linked.
-    #[serde(rename = "k")]
     pub kind: GroupKind,
     /// The CRM contacts, sorted.
-    #[serde(rename = "c", default, skip_serializing_if = "Vec::is_empty")]
     pub crm_ids: Vec<String>,
     /// The remote contacts, sorted.
-    #[serde(rename = "r", default, skip_serializing_if = "Vec::is_empty")]
     pub remote_ids: Vec<String>,
     /// The shared key(s) when last found, as a hash (the state holds no contact value).
-    #[serde(rename = "h", default, skip_serializing_if = "String::is_empty")]
     pub key: String,
+}
+
+impl Serialize for HeldMatch {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let kind = if self.kind == GroupKind::Ambiguous { "a" } else { "p" };
+        let texts: Vec<&str> = [kind, self.key.as_str()].into_iter().chain(self.crm_ids.iter().map(String::as_str)).chain([""]).chain(self.remote_ids.iter().map(String::as_str)).collect();
+        texts.serialize(ser)
+    }
+}
+
+impl<'de> Deserialize<'de> for HeldMatch {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let texts = Vec::<String>::deserialize(de)?;
+        let bad = || serde::de::Error::custom("a held match is [kind, key, CRM ids, \"\", remote ids]");
+        let mut it = texts.into_iter();
+        let kind = match it.next().as_deref() {
+            Some("a") => GroupKind::Ambiguous,
+            Some("p") => GroupKind::Possible,
+            _ => return Err(bad()),
+        };
+        let key = it.next().ok_or_else(bad)?;
+        let crm_ids: Vec<String> = it.by_ref().take_while(|id| !id.is_empty()).collect();
+        Ok(HeldMatch { kind, crm_ids, remote_ids: it.collect(), key })
+    }
 }
 
 impl HeldMatch {
