@@ -207,13 +207,12 @@ fn s11_an_ambiguity_holds_across_incremental_runs_whatever_is_edited() {
     assert_eq!(o.ambiguous, 1);
     let mut st = o.state;
     // Edits on either side, one per incremental run, then a full listing.
-    let edits: Vec<Box<dyn Fn(&mut World)>> = vec![
-        Box::new(move |w: &mut World| w.crm.set(&c, "jobTitle", json!("Gérant"))),
-        Box::new(move |w: &mut World| w.remote.edit(&r1, |x| x.note = "Rappeler".into())),
-        Box::new(move |w: &mut World| w.remote.edit(&r2, |x| x.name.given = "Maxime".into())),
-    ];
-    for (n, edit) in edits.iter().enumerate() {
-        edit(&mut w);
+    for n in 0..3 {
+        match n {
+            0 => w.crm.set(&c, "jobTitle", json!("Gérant")),
+            1 => w.remote.edit(&r1, |x| x.note = "Rappeler".into()),
+            _ => w.remote.edit(&r2, |x| x.name.given = "Maxime".into()),
+        }
         let o = run(&mut w, &cfg, &st, &Faults { full: n == 2, ..Faults::default() });
         assert_eq!(o.writes, 0, "edit {n}: neither linked, nor created, nor deleted");
         assert_eq!(o.ambiguous, 1, "edit {n}: the report still lists it");
