@@ -3,7 +3,8 @@
 //! Call order (the runner in `src/runner.rs` drives it; nothing here does I/O):
 //!
 //! 1. [`SyncSession::new`] with the [`SyncConfig`] and the stored [`SpokeState`]
-//!    ([`SpokeState::from_json`], or [`SpokeState::new`] on a first run).
+//!    ([`SpokeState::from_json`], or [`SpokeState::new`] on a first run); then, if the
+//!    operator decided about held matches, [`handle_decisions`](SyncSession::handle_decisions).
 //! 2. Pull both sides, pages in any order:
 //!    [`handle_crm_page`](SyncSession::handle_crm_page) /
 //!    [`handle_remote_page`](SyncSession::handle_remote_page) with [`Listing::Full`] (no
@@ -22,7 +23,8 @@
 //! 6. Call [`plan`](SyncSession::plan) again until it is empty (a CRM contact created from
 //!    a remote record is stamped with its CRM id in a second round); failed pairs are not
 //!    retried in the same run. Save the final checkpoint; read
-//!    [`summary`](SyncSession::summary) and [`journal`](SyncSession::journal).
+//!    [`summary`](SyncSession::summary) and [`journal`](SyncSession::journal), and drop
+//!    the [`settled_decisions`](SyncSession::settled_decisions) from where they were queued.
 //!
 //! A crash between any two steps is safe: the checkpoint holds only confirmed writes,
 //! keeps the old cursors while writes are unresolved, marks their pairs to be looked at
