@@ -162,11 +162,12 @@ pub async fn disconnect<H: Host>(host: &H, spoke_id: &str) -> PluginResult<()> {
     }
 }
 
-/// Forgets links, bases and cursors of any spoke: the next run matches again (CRM id
-/// carried on the remote copy, then e-mail, then phone), so nothing is duplicated.
+/// Forgets links, bases and cursors of any spoke (and the matches held for the operator,
+/// with the decisions queued about them): the next run matches again (CRM id carried on
+/// the remote copy, then e-mail, then phone), so nothing is duplicated.
 pub async fn forget_links<H: Host>(host: &H, spoke_id: &str) -> PluginResult<()> {
     let keys = SpokeKeys::for_spoke(spoke_id);
-    host.storage_write(&serde_json::Map::new(), &[keys.state, keys.journal, keys.undo_base, keys.labels]).await
+    host.storage_write(&serde_json::Map::new(), &[keys.state, keys.journal, keys.undo_base, keys.labels, keys.decisions]).await
 }
 
 /// One run (or a preview with `options.dry_run`) of a spoke of either kind.

@@ -15,8 +15,10 @@ pub mod runner;
 pub mod error;
 pub mod host;
 pub mod manifest;
+pub mod match_decisions;
 pub mod network;
 pub mod plugin_core;
 pub mod settings;
+pub mod signing_key;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

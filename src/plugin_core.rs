@@ -8,6 +8,7 @@
 use crate::crm::CrmFieldSchema;
 use crate::error::{ErrorCode, PluginError, PluginResult};
 use crate::host::{Host, HostEvent, LogLevel};
+use crate::engine::held::Decision;
 use crate::engine::mapping::{self, CanonicalField, FieldMappingRow};
 use crate::manifest::Manifest;
 use crate::connectors;
@@ -392,6 +393,26 @@ impl<H: Host> PluginCore<H> {
         Ok(())
     }
 
+    /// Records the operator's decision about a match waiting in spoke `spoke_id`
+    /// (`resolveMatch`: link to a candidate, create new, refuse a possible match, ignore,
+    /// un-ignore). It is queued, not applied here: the spoke's next run applies it under
+    /// its lease (a run the tab starts right after applies it at once, a preview shows its
+    /// effect). BAD_INPUT for an unknown spoke or a malformed decision.
+    ///
+    /// ```no_run
+    /// # async fn demo(core: &contact_sync::plugin_core::PluginCore<contact_sync::host::MemoryHost>) {
+    /// let decision = serde_json::json!({"action": "link", "crmId": "c1", "remoteId": "people/c7"});
+    /// core.resolve_match("g1", &decision).await.unwrap();
+    /// # }
+    /// ```
+    pub async fn resolve_match(&self, spoke_id: &str, decision: &Value) -> PluginResult<()> {
+        let settings = self.get_settings().await?;
+        connectors::find_spoke(&settings, spoke_id, None)?;
+        let remedy = "Send {action: \"link\", crmId, remoteId}, {action: \"refuse\", crmId, remoteId}, or {action: \"createNew\" | \"ignore\" | \"unignore\", side: \"crm\" | \"remote\", id}.";
+        let parsed = Decision::from_json(decision).map_err(|why| PluginError::bad_input(format!("Not a match decision: {why}.")).with_remedy(remedy))?;
+        crate::match_decisions::queue(&self.host, spoke_id, parsed).await
+    }
+
     /// The events recorded so far, without removing them.
     pub fn pending_events(&self) -> PendingEvents {
         self.pending.borrow().clone()
@@ -521,6 +542,23 @@ mod tests {
         let v = serde_json::to_value(Settings::default()).unwrap();
         assert_eq!(block_on(core.save_settings(&v)).unwrap_err().code, ErrorCode::Storage);
         assert!(block_on(core.save_settings(&v)).is_ok());
+    }
+
+    #[test]
+    fn a_match_decision_is_queued_for_the_next_run_and_a_malformed_one_refused() {
+        let core = google_core();
+        let link = json!({"action": "link", "crmId": "c1", "remoteId": "people/c7"});
+        block_on(core.resolve_match("g1", &link)).unwrap();
+        let queued = block_on(crate::match_decisions::queued(core.host(), "g1")).unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].decision.to_json(), link);
+        for bad in [json!(null), json!({"action": "link", "crmId": "c1"}), json!({"action": "merge", "crmId": "c1", "remoteId": "r"}), json!({"action": "ignore", "side": "crm", "id": ""}), json!({"action": "ignore", "side": "both", "id": "c1"})] {
+            let err = block_on(core.resolve_match("g1", &bad)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::BadInput, "{bad}");
+            assert!(!err.remedy.is_empty());
+        }
+        assert_eq!(block_on(core.resolve_match("nope", &link)).unwrap_err().code, ErrorCode::BadInput);
+        assert_eq!(block_on(crate::match_decisions::queued(core.host(), "g1")).unwrap().len(), 1, "nothing else queued");
     }
 
     #[test]

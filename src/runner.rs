@@ -21,7 +21,7 @@ use crate::engine::journal::Journal;
 use crate::engine::lease::{self, Lease, LeaseDecision};
 use crate::engine::mapping::CrmLabelKind;
 use crate::engine::plan::{PlannedWrite, WriteOp, WriteResult};
-use crate::engine::report::{AmbiguityRecord, ChangeSample, ConflictRecord, RunCounts};
+use crate::engine::report::{AmbiguityRecord, ChangeSample, ConflictRecord, MatchCandidate, PendingMatch, RunCounts};
 use crate::engine::session::{Listing, SyncSession};
 use crate::engine::state::SpokeState;
 use crate::engine::{EngineError, PlanSummary, Side, SyncConfig};
@@ -54,6 +54,8 @@ pub struct SpokeKeys {
     pub undo_base: String,
     /// Remote ids of the mapped labels at the last run (tells a deleted group from a new one).
     pub labels: String,
+    /// The operator's match decisions waiting for the next run ([`crate::match_decisions`]).
+    pub decisions: String,
 }
 
 impl SpokeKeys {
@@ -66,6 +68,7 @@ impl SpokeKeys {
             journal: format!("spoke.{id}.journal"),
             undo_base: format!("spoke.{id}.undoBase"),
             labels: format!("spoke.{id}.labels"),
+            decisions: format!("spoke.{id}.decisions"),
         }
     }
 }
@@ -94,6 +97,12 @@ pub struct RunReport {
     pub conflicts: Vec<ConflictRecord>,
     /// Refused matches.
     pub ambiguities: Vec<AmbiguityRecord>,
+    /// Matches waiting for the operator's decision (absent from older reports).
+    #[serde(default)]
+    pub pending_matches: Vec<PendingMatch>,
+    /// Contacts the operator chose never to sync with this spoke.
+    #[serde(default)]
+    pub ignored: Vec<MatchCandidate>,
     /// Examples.
     pub samples: Vec<ChangeSample>,
     /// What a side cannot hold.
@@ -445,6 +454,8 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
             counts: RunCounts::default(),
             conflicts: Vec::new(),
             ambiguities: Vec::new(),
+            pending_matches: Vec::new(),
+            ignored: Vec::new(),
             samples: Vec::new(),
             notices: Vec::new(),
             errors: Vec::new(),
@@ -754,8 +765,9 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                 let items: Vec<NewRemote> = batch
                     .iter()
                     .filter_map(|w| match &w.op {
+                        // The id as the engine has it carried (signed).
                         WriteOp::RemoteCreate { crm_id, record } => {
-                            Some(NewRemote { crm_id: crm_id.clone(), contact: record.contact.clone() })
+                            Some(NewRemote { crm_id: record.crm_id.clone().unwrap_or_else(|| crm_id.clone()), contact: record.contact.clone() })
                         }
                         _ => None,
                     })
@@ -843,6 +855,8 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         self.pre_state = Some(state.to_json());
         let (crm_cursor, remote_cursor) = (state.crm_cursor.clone(), state.remote_cursor.clone());
         let mut config = config;
+        config.id_key = crate::signing_key::load(self.host, !options.dry_run).await?;
+        let decisions = crate::match_decisions::queued(self.host, &spoke_id).await?;
         if let Err(e) = self.prepare_labels(&mut config, options).await? {
             let mut report = self.empty_report(&spoke_id, options, if e.code == "GUARD_TRIPPED" { "guard" } else { "failed" });
             report.errors.push(report_error(&e));
@@ -856,6 +870,7 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
                 return Ok((report, Journal::default()));
             }
         };
+        session.handle_decisions(decisions.iter().map(|q| q.decision.clone()).collect());
         let read = self.pull_crm(&mut session, crm_cursor, options, &spoke_id).await;
         let relisted = match self.pull_remote(&mut session, remote_cursor, (options, &spoke_id, read)).await {
             Ok(relisted) => relisted,
@@ -953,6 +968,10 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         }
         if !options.dry_run {
             self.checkpoint(&session).await?;
+            // Their effect is in the saved state: the queue lets them go.
+            let settled = session.settled_decisions();
+            let done: Vec<_> = decisions.into_iter().filter(|q| settled.contains(&q.decision)).collect();
+            crate::match_decisions::remove(self.host, &spoke_id, &done).await?;
         }
         if self.cancel.get() {
             outcome = "cancelled";
@@ -964,6 +983,8 @@ impl<'a, H: Host, P: Provider> SpokeRun<'a, H, P> {
         report.counts = final_summary.counts;
         report.conflicts = final_summary.conflicts;
         report.ambiguities = final_summary.ambiguities;
+        report.pending_matches = final_summary.pending_matches;
+        report.ignored = final_summary.ignored;
         report.samples = final_summary.samples;
         if let Some(e) = fatal.as_ref().filter(|e| !e.would_delete.is_empty()) {
             // A guard stop: show what it would have deleted.

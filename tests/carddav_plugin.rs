@@ -347,3 +347,57 @@ fn an_address_book_deleted_on_the_server_fails_the_run_and_shows_as_the_spokes_p
     assert_eq!(problem.code, ErrorCode::NotFound);
     assert!(problem.remedy.contains("address book"), "{}", problem.remedy);
 }
+
+#[test]
+fn defect14_an_x_crm_id_written_by_another_client_attaches_nothing() {
+    let Some(server) = radicale_or_skip("defect14_an_x_crm_id_written_by_another_client") else { return };
+    let book = server.create_address_book("contacts");
+    let core = PluginCore::new(networked_host());
+    // A CRM contact outside the export filter (not tagged "export").
+    let private = block_on(core.host().crm_create(&crm_contact("Alice", "Privée", "alice@prive.example.fr"))).unwrap();
+    // Anyone who may write to the shared book can put a card naming that contact.
+    let forged = card("mallory", "Mallory", "Intrus", "mallory@example.net").replace("END:VCARD", &format!("X-CRM-ID:{}\r\nEND:VCARD", private.id));
+    server.put_card(&book, "mallory.vcf", &forged);
+    let mut v = serde_json::to_value(Settings::default()).unwrap();
+    v["spokes"] = json!([{"id": "dav", "kind": "carddav", "name": "Radicale", "allowCreate": true, "serverUrl": server.url, "username": USER, "addressBook": book}]);
+    v["filter.mode"] = json!("tags");
+    v["filter.tags"] = json!(["export"]);
+    block_on(core.save_settings(&v)).unwrap();
+    block_on(core.connect_carddav("dav", PASSWORD)).unwrap();
+
+    let report = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.counts.linked_by_id, 0, "{:?}", report.counts);
+    let alice = core.host().live_contacts().into_iter().find(|c| c.id == private.id).unwrap();
+    assert_eq!(alice.version, private.version, "Alice is not written");
+    assert_eq!(alice.fields["lastName"], json!("Privée"));
+    let on_server = server.get_card(&format!("{book}mallory.vcf")).expect("the card is still there");
+    let read = vcard::read(&on_server).unwrap();
+    assert_eq!(read.contact.name.family, "Intrus", "nothing of Alice reached the card");
+    assert!(!on_server.contains("alice@prive.example.fr"));
+}
+
+#[test]
+fn a_lost_state_relinks_the_cards_we_made_by_their_signed_x_crm_id() {
+    let Some(server) = radicale_or_skip("a_lost_state_relinks_the_cards_we_made") else { return };
+    let book = server.create_address_book("contacts");
+    let core = PluginCore::new(networked_host());
+    let ann = block_on(core.host().crm_create(&crm_contact("Ann", "Archer", "ann@x.org"))).unwrap();
+    save_spoke(&core, &server.url, Some(&book));
+    block_on(core.connect_carddav("dav", PASSWORD)).unwrap();
+    let first = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert_eq!(first.counts.remote.created, 1, "{:?}", first.errors);
+    let names = server.stored_names("contacts");
+    let text = server.get_card(&format!("{book}{}", names[0])).unwrap();
+    let carried = vcard::read(&text).unwrap().crm_id.expect("X-CRM-ID");
+    let mac = carried.strip_prefix(&format!("{}.", ann.id)).expect("the CRM id, signed");
+    assert!(mac.len() == 32 && mac.bytes().all(|b| b.is_ascii_hexdigit()), "{carried}");
+
+    // The state is lost and the CRM e-mail changed: the signed id alone re-links.
+    block_on(connectors::forget_links(core.host(), "dav")).unwrap();
+    let patch = contact_sync::crm::CrmPatch { fields: Some(serde_json::Map::from_iter([("emails".to_string(), json!([{"value": "ann.new@x.org", "type": "work"}]))])), ..Default::default() };
+    block_on(core.host().crm_update(&ann.id, ann.version, &patch)).unwrap();
+    let again = block_on(connectors::sync(core.host(), "dav", &RunOptions::default(), &Cell::new(false))).unwrap();
+    assert_eq!((again.counts.linked_by_id, again.counts.remote.created, again.counts.crm.created), (1, 0, 0), "{:?}", again.counts);
+    assert_eq!(server.stored_names("contacts").len(), 1, "no duplicate card");
+}

@@ -10,6 +10,7 @@
 mod engine_support;
 
 use contact_sync::crm::{CrmFieldSchema, CrmFieldType};
+use contact_sync::engine::carried_id::{self, IdKey};
 use contact_sync::engine::lease::{acquire, is_ours, renew, Lease, LeaseDecision};
 use contact_sync::engine::mapping::{check_rows, default_mapping, Direction, FieldMappingRow, Priority};
 use contact_sync::engine::journal::JournalRecord;
@@ -255,18 +256,31 @@ fn a_remote_with_one_email_slot_keeps_the_primary_and_the_crm_keeps_the_others()
 
 #[test]
 fn matching_order_is_carried_crm_id_then_email_then_phone() {
-    let cfg = open_config();
-    // 1. The CRM id carried on a remote copy beats a shared e-mail.
-    let mut w = World::default();
-    let c1 = w.crm.create(crm_fields("One", "A", &["one@x.fr"], &[], ""));
-    let c2 = w.crm.create(crm_fields("Two", "B", &["two@x.fr"], &[], ""));
-    let r = w.remote.create(remote_contact("One", "A", &["two@x.fr"], &[], ""));
-    w.remote.records.get_mut(&r).unwrap().crm_id = Some(c1.clone());
+    let mut cfg = open_config();
+    cfg.spoke_id = "g1".into();
+    cfg.id_key = IdKey::from_bytes(&[9; 32]);
+    // 1. The CRM id carried on a remote copy, signed by this plugin, beats a shared e-mail.
+    let world = |carried: &dyn Fn(&str) -> String| {
+        let mut w = World::default();
+        let c1 = w.crm.create(crm_fields("One", "A", &["one@x.fr"], &[], ""));
+        let c2 = w.crm.create(crm_fields("Two", "B", &["two@x.fr"], &[], ""));
+        let r = w.remote.create(remote_contact("One", "A", &["two@x.fr"], &[], ""));
+        w.remote.records.get_mut(&r).unwrap().crm_id = Some(carried(&c1));
+        (w, c1, c2, r)
+    };
+    let (mut w, c1, c2, r) = world(&|c| carried_id::token(cfg.id_key.as_ref(), "g1", c));
     let o = run(&mut w, &cfg, "", &Faults::default());
     assert_eq!(SpokeState::from_json(&o.state).unwrap().remote_of(&c1), Some(r.as_str()));
     let s = o.summary.unwrap();
     assert_eq!((s.counts.linked_by_id, s.counts.linked_by_email), (1, 0));
     assert_ne!(SpokeState::from_json(&o.state).unwrap().remote_of(&c2), Some(r.as_str()));
+    // The same id unsigned (an earlier version's, or anyone's) does not: the copy's e-mail
+    // is c2's, not c1's, so e-mail matching decides.
+    let (mut w, c1, c2, r) = world(&|c| c.to_string());
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    let st = SpokeState::from_json(&o.state).unwrap();
+    assert_eq!(st.remote_of(&c2), Some(r.as_str()));
+    assert_ne!(st.remote_of(&c1), Some(r.as_str()), "c1 gets a copy of its own");
 
     // 2. A shared e-mail beats a shared phone.
     let mut w = World::default();
@@ -285,6 +299,40 @@ fn matching_order_is_carried_crm_id_then_email_then_phone() {
     assert_eq!(SpokeState::from_json(&o.state).unwrap().remote_of(&c), Some(rr.as_str()));
     assert_eq!(o.summary.unwrap().counts.linked_by_phone, 1);
     assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (1, 1));
+}
+
+#[test]
+fn a_decision_about_a_contact_the_run_did_not_read_waits_for_a_run_that_does() {
+    let cfg = open_config();
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r1 = w.remote.create(remote_contact("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    w.remote.create(remote_contact("Max", "Roux", &["accueil@roux.fr"], &[], ""));
+    let st = run(&mut w, &cfg, "", &Faults::default()).state;
+    let decisions = vec![
+        contact_sync::engine::held::Decision::Link { crm_id: c.clone(), remote_id: r1.clone() },
+        contact_sync::engine::held::Decision::Ignore { side: Side::Crm, id: "c404".into() },
+    ];
+    // An incremental run that reads the CRM contact but not the cards (their fetch is not
+    // answered): the link waits, the decision about no held contact is settled as stale.
+    let mut s = SyncSession::new(cfg.clone(), SpokeState::from_json(&st).unwrap()).unwrap();
+    s.handle_decisions(decisions.clone());
+    s.handle_crm_page(vec![w.crm.contacts[&c].clone()], Listing::Incremental);
+    s.handle_crm_listing_done(&w.crm.seq.to_string(), Listing::Incremental);
+    s.handle_remote_listing_done(&w.remote.seq.to_string(), Listing::Incremental);
+    assert!(s.poll_fetch().remote_ids.contains(&r1), "held contacts are read every run");
+    let plan = s.plan().unwrap();
+    assert!(plan.is_empty());
+    assert_eq!(s.settled_decisions(), vec![decisions[1].clone()]);
+    assert!(plan.summary.notices.iter().any(|n| n.contains("c404")), "{:?}", plan.summary.notices);
+    assert_eq!(s.checkpoint().held.len(), 1, "still held");
+    // The next run reads them all: the link is made.
+    let mut s = listed(&w, &cfg, &s.checkpoint().to_json(), false);
+    s.handle_decisions(vec![decisions[0].clone()]);
+    let plan = s.plan().unwrap();
+    assert_eq!(plan.summary.counts.decided, 1);
+    assert_eq!(s.state().remote_of(&c), Some(r1.as_str()));
+    assert_eq!(s.settled_decisions(), vec![decisions[0].clone()]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -334,7 +382,8 @@ fn export_filter_by_list_with_a_valid_mobile_required() {
     assert!(o.error.is_none());
     let families: Vec<&str> = w.remote.records.values().map(|r| r.contact.name.family.as_str()).collect();
     assert_eq!(families, vec!["Mobile"]);
-    assert_eq!(w.remote.records.values().next().unwrap().crm_id.as_deref(), Some(ok.as_str()));
+    let carried = w.remote.records.values().next().unwrap().crm_id.clone().unwrap();
+    assert_eq!(carried_id::read(cfg.id_key.as_ref(), &cfg.spoke_id, &carried), carried_id::Carried::Signed(ok.as_str()));
 }
 
 #[test]

@@ -469,6 +469,199 @@ proptest! {
     }
 }
 
+/// An edit of a held contact that keeps the e-mail it shares with the others.
+#[derive(Debug, Clone)]
+enum HeldEdit {
+    Rename { crm: bool, who: u8, v: u8 },
+    AddEmail { crm: bool, who: u8 },
+    AddPhone { crm: bool, who: u8 },
+    /// A contact with nothing in common with the group (it must sync as usual).
+    Unrelated { crm: bool },
+}
+
+fn held_edit() -> impl Strategy<Value = HeldEdit> {
+    prop_oneof![
+        (any::<bool>(), any::<u8>(), any::<u8>()).prop_map(|(crm, who, v)| HeldEdit::Rename { crm, who, v }),
+        (any::<bool>(), any::<u8>()).prop_map(|(crm, who)| HeldEdit::AddEmail { crm, who }),
+        (any::<bool>(), any::<u8>()).prop_map(|(crm, who)| HeldEdit::AddPhone { crm, who }),
+        any::<bool>().prop_map(|crm| HeldEdit::Unrelated { crm }),
+    ]
+}
+
+fn apply_held(world: &mut World, crm: &[String], remote: &[String], e: &HeldEdit, k: u32) {
+    let pick_id = |ids: &[String], who: u8| ids[who as usize % ids.len()].clone();
+    match e {
+        HeldEdit::Rename { crm: true, who, v } => world.crm.set(&pick_id(crm, *who), "firstName", json!(format!("{}{k}", NAMES[*v as usize % NAMES.len()]))),
+        HeldEdit::Rename { crm: false, who, v } => world.remote.edit(&pick_id(remote, *who), |c| c.name.given = format!("{}{k}", NAMES[*v as usize % NAMES.len()])),
+        HeldEdit::AddEmail { crm: true, who } => {
+            let id = pick_id(crm, *who);
+            let mut list = world.crm.contacts[&id].fields["emails"].as_array().cloned().unwrap_or_default();
+            list.push(json!({"value": format!("own{k}@x.fr"), "type": "home"}));
+            world.crm.set(&id, "emails", json!(list));
+        }
+        HeldEdit::AddEmail { crm: false, who } => world.remote.edit(&pick_id(remote, *who), |c| c.emails.push(contact_sync::engine::Email { value: format!("own{k}@x.fr"), ..Default::default() })),
+        HeldEdit::AddPhone { crm: true, who } => world.crm.set(&pick_id(crm, *who), "phones", json!([{"value": format!("06 55 00 {:02} {:02}", k / 100 % 100, k % 100), "type": "mobile"}])),
+        HeldEdit::AddPhone { crm: false, who } => world.remote.edit(&pick_id(remote, *who), |c| c.phones = vec![contact_sync::engine::Phone { value: format!("+33 7 55 00 {:02} {:02}", k / 100 % 100, k % 100), ..Default::default() }]),
+        HeldEdit::Unrelated { crm: true } => {
+            world.crm.create(crm_fields("Other", &format!("O{k}"), &[&format!("other{k}@y.fr")], &[], ""));
+        }
+        HeldEdit::Unrelated { crm: false } => {
+            world.remote.create(remote_contact("Other", &format!("R{k}"), &[&format!("remote{k}@y.fr")], &[], ""));
+        }
+    }
+}
+
+/// A person for the phone-matching property: (given, family). No family name holds
+/// another's words, so two different entries are two people by any reading.
+const GIVEN: &[&str] = &["Julie", "Paul", "Jean", "Marie", "Élodie", "Jean-Pierre", "Léa"];
+const FAMILY: &[&str] = &["Durand", "Lambert", "Dupont", "Lefèvre", "Bernard", "Le Gall"];
+
+/// The same name as a person might type it elsewhere: case, accents, spacing, parts.
+fn typed(given: &str, family: &str, how: u8) -> (String, String) {
+    let plain = |s: &str| s.replace(['é', 'è'], "e").replace('É', "E");
+    match how % 6 {
+        0 => (given.to_string(), family.to_string()),
+        1 => (given.to_uppercase(), family.to_lowercase()),
+        2 => (plain(given), format!("  {}  ", plain(family))),
+        3 => (family.to_string(), given.to_string()),
+        4 => (format!("{given} {family}"), String::new()),
+        _ => (given.to_lowercase(), family.to_uppercase()),
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Invariant 18 (issue 11, defect 2): contacts sharing an e-mail with more than one
+    /// candidate are held on every later run, incremental or full, whatever is edited on
+    /// either side (the shared e-mail kept): never linked, never created on the other side,
+    /// never deleted, and the report lists them all. Unrelated contacts still sync.
+    #[test]
+    fn an_ambiguity_holds_across_incremental_runs_with_random_edits(
+        two_in_crm in any::<bool>(),
+        edits in prop::collection::vec((held_edit(), any::<bool>(), any::<u64>()), 1..10),
+    ) {
+        let cfg = open_config();
+        let mut world = World::default();
+        let mut crm = vec![world.crm.create(crm_fields("Lou", "Roux", &["accueil@roux.fr"], &[], ""))];
+        let mut remote = vec![world.remote.create(remote_contact("Lou", "Roux", &["Accueil@Roux.fr"], &[], ""))];
+        if two_in_crm {
+            crm.push(world.crm.create(crm_fields("Max", "Roux", &["ACCUEIL@roux.fr"], &[], "")));
+        } else {
+            remote.push(world.remote.create(remote_contact("Max", "Roux", &[" accueil@roux.fr"], &[], "")));
+        }
+        let held = |state: &str, summary: &Option<contact_sync::engine::PlanSummary>| -> Result<(), TestCaseError> {
+            let st = SpokeState::from_json(state).unwrap();
+            for id in &crm {
+                prop_assert!(st.remote_of(id).is_none(), "{} linked", id);
+            }
+            for id in &remote {
+                prop_assert!(st.crm_of(id).is_none(), "{} linked", id);
+            }
+            prop_assert_eq!(st.held.len(), 1);
+            prop_assert_eq!((&st.held[0].crm_ids, &st.held[0].remote_ids), (&crm, &remote));
+            let pending = &summary.as_ref().unwrap().pending_matches;
+            prop_assert_eq!(pending.len(), 1, "the report lists them");
+            prop_assert_eq!(pending[0].crm.len() + pending[0].remote.len(), 3);
+            Ok(())
+        };
+        let o = run(&mut world, &cfg, "", &Faults::default());
+        held(&o.state, &o.summary)?;
+        let mut state = o.state;
+        for (k, (e, full, shuffle)) in edits.iter().enumerate() {
+            apply_held(&mut world, &crm, &remote, e, k as u32 + 1);
+            let o = run(&mut world, &cfg, &state, &Faults { full: *full, shuffle: *shuffle, ..Faults::default() });
+            prop_assert!(o.error.is_none());
+            held(&o.state, &o.summary)?;
+            state = o.state;
+            let shared = |emails: Vec<&str>| emails.iter().any(|e| e.trim().eq_ignore_ascii_case("accueil@roux.fr"));
+            prop_assert_eq!(world.crm.contacts.values().filter(|c| shared(c.fields["emails"].as_array().map(|a| a.iter().filter_map(|e| e["value"].as_str()).collect()).unwrap_or_default())).count(), crm.len(), "no CRM copy made");
+            prop_assert_eq!(world.remote.records.values().filter(|r| shared(r.contact.emails.iter().map(|e| e.value.as_str()).collect())).count(), remote.len(), "no card made");
+        }
+        // Everything else is linked as usual.
+        let state = settle(&mut world, &cfg, state, 3)?;
+        one_to_one(&world, &state).map_err(TestCaseError::fail)?;
+    }
+
+    /// Invariant 19 (issue 11, defect 3, scenario 14): two people sharing a phone and no
+    /// e-mail are never linked when their names belong to two different people, however
+    /// each side types them; neither name nor e-mail crosses. The same person typed two ways
+    /// links (or, at worst, is proposed).
+    #[test]
+    fn a_phone_only_match_never_merges_incompatible_names(
+        a in (0..GIVEN.len(), 0..FAMILY.len()),
+        b in (0..GIVEN.len(), 0..FAMILY.len()),
+        how_crm in any::<u8>(),
+        how_remote in any::<u8>(),
+        crm_local_format in any::<bool>(),
+    ) {
+        let cfg = open_config();
+        let mut world = World::default();
+        let (cg, cf) = typed(GIVEN[a.0], FAMILY[a.1], how_crm);
+        let (rg, rf) = typed(GIVEN[b.0], FAMILY[b.1], how_remote);
+        let phone = if crm_local_format { "06 98 76 54 32" } else { "+33698765432" };
+        let c = world.crm.create(crm_fields(&cg, &cf, &["crm.side@x.fr"], &[phone], ""));
+        let r = world.remote.create(remote_contact(&rg, &rf, &["remote.side@y.fr"], &["+33 6 98 76 54 32"], ""));
+        let state = settle(&mut world, &cfg, String::new(), 3)?;
+        let st = SpokeState::from_json(&state).unwrap();
+        if a != b {
+            prop_assert!(st.remote_of(&c).is_none(), "{} {} linked to {} {}", cg, cf, rg, rf);
+            prop_assert_eq!(world.remote.records[&r].contact.name.given.as_str(), rg.as_str());
+            prop_assert_eq!(world.remote.records[&r].contact.emails.len(), 1);
+            prop_assert_eq!(world.crm.contacts[&c].fields["firstName"].as_str().unwrap_or(""), cg.as_str());
+            prop_assert_eq!(world.crm.contacts[&c].fields["emails"].as_array().map(Vec::len), Some(1));
+            prop_assert_eq!(st.held.len(), 1, "proposed to the operator");
+        } else {
+            prop_assert!(st.remote_of(&c) == Some(r.as_str()) || st.held.len() == 1);
+        }
+        one_to_one(&world, &state).map_err(TestCaseError::fail)?;
+    }
+
+    /// Issue 11, defect 14 (invariant 7's other face): a CRM id on a remote copy that this
+    /// installation did not sign for this spoke — bare, with a made-up MAC, signed under
+    /// another key or for another spoke — never links that copy to the contact it names
+    /// unless the copy shares that contact's e-mail (and the contact is exported) — what
+    /// matching alone would do. The named contact is never overwritten from the copy.
+    #[test]
+    fn a_forged_crm_id_never_links(
+        n in 1usize..5,
+        target in any::<u8>(),
+        form in 0u8..4,
+        outside_filter in any::<bool>(),
+        mac in "[0-9a-f]{32}",
+        crash in prop::option::of(0usize..6),
+    ) {
+        let mut cfg = open_config();
+        cfg.filter.mode = FilterMode::Tags;
+        cfg.filter.tags = vec!["export".into()];
+        let mut world = World::default();
+        let ids: Vec<String> = (0..n).map(|i| world.crm.create(crm_fields("Real", &format!("P{i}"), &[&format!("p{i}@x.fr")], &[], ""))).collect();
+        for id in &ids {
+            world.crm.contacts.get_mut(id).unwrap().tags = vec!["export".into()];
+        }
+        let named = ids[target as usize % n].clone();
+        if outside_filter {
+            world.crm.contacts.get_mut(&named).unwrap().tags.clear();
+        }
+        let before = world.crm.contacts[&named].fields.clone();
+        let other_key = contact_sync::engine::carried_id::IdKey::from_bytes(&[7; 32]);
+        let token = match form {
+            0 => named.clone(),
+            1 => format!("{named}.{mac}"),
+            2 => contact_sync::engine::carried_id::token(other_key.as_ref(), &cfg.spoke_id, &named),
+            _ => contact_sync::engine::carried_id::token(cfg.id_key.as_ref(), "another-spoke", &named),
+        };
+        let forged = world.remote.create(remote_contact("Mallory", "Intrus", &["mallory@z.net"], &[], ""));
+        world.remote.records.get_mut(&forged).unwrap().crm_id = Some(token);
+        let o = run(&mut world, &cfg, "", &Faults { crash_after: crash, ..Faults::default() });
+        let state = settle(&mut world, &cfg, o.state, 4)?;
+        let st = SpokeState::from_json(&state).unwrap();
+        prop_assert_ne!(st.remote_of(&named), Some(forged.as_str()));
+        prop_assert_eq!(&world.crm.contacts[&named].fields, &before, "the named contact is untouched");
+        prop_assert_eq!(world.remote.records[&forged].contact.name.family.as_str(), "Intrus");
+    }
+}
+
 #[test]
 fn mirrored_policy_mirrors_the_result() {
     // Invariant 15 (symmetry): a conflict settled "CRM wins" with the edit on the CRM

@@ -196,6 +196,123 @@ fn s11_two_contacts_sharing_an_email_are_reported_not_guessed() {
 }
 
 #[test]
+fn s11_an_ambiguity_holds_across_incremental_runs_whatever_is_edited() {
+    // Issue 11, defect 2: one CRM contact and two cards share an e-mail.
+    let cfg = open_config();
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r1 = w.remote.create(remote_contact("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r2 = w.remote.create(remote_contact("Max", "Roux", &["Accueil@Roux.fr"], &[], ""));
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    assert_eq!(o.ambiguous, 1);
+    let mut st = o.state;
+    // Edits on either side, one per incremental run, then a full listing.
+    for n in 0..3 {
+        match n {
+            0 => w.crm.set(&c, "jobTitle", json!("Gérant")),
+            1 => w.remote.edit(&r1, |x| x.note = "Rappeler".into()),
+            _ => w.remote.edit(&r2, |x| x.name.given = "Maxime".into()),
+        }
+        let o = run(&mut w, &cfg, &st, &Faults { full: n == 2, ..Faults::default() });
+        assert_eq!(o.writes, 0, "edit {n}: neither linked, nor created, nor deleted");
+        assert_eq!(o.ambiguous, 1, "edit {n}: the report still lists it");
+        st = o.state;
+        assert!(SpokeState::from_json(&st).unwrap().links.is_empty());
+    }
+    assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (1, 2));
+}
+
+/// One CRM contact and two cards sharing an e-mail, held after a first run.
+fn held_world() -> (World, String, [String; 3]) {
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r1 = w.remote.create(remote_contact("Lou", "Roux", &["accueil@roux.fr"], &[], ""));
+    let r2 = w.remote.create(remote_contact("Max", "Roux", &["accueil@roux.fr"], &[], ""));
+    let st = run(&mut w, &open_config(), "", &Faults::default()).state;
+    assert_eq!(SpokeState::from_json(&st).unwrap().held.len(), 1);
+    (w, st, [c, r1, r2])
+}
+
+#[test]
+fn s11_a_held_ambiguity_dissolves_only_into_a_one_to_one_match_never_into_a_duplicate() {
+    let cfg = open_config();
+    let held = |st: &str| SpokeState::from_json(st).unwrap().held;
+    // The other candidate deleted: the one left is linked.
+    let (mut w, st, [c, r1, r2]) = held_world();
+    w.remote.delete(&r2);
+    let o = run(&mut w, &cfg, &st, &Faults::default());
+    assert_eq!((SpokeState::from_json(&o.state).unwrap().remote_of(&c), o.summary.unwrap().counts.linked_by_email), (Some(r1.as_str()), 1));
+    assert!(held(&o.state).is_empty());
+    assert_eq!((w.crm.contacts.len(), w.remote.records.len()), (1, 1));
+    // The other card's address made unique: the pair links, that card waits on its own
+    // (it is not imported behind the operator's back).
+    let (mut w, st, [c, r1, r2]) = held_world();
+    w.remote.edit(&r2, |x| x.emails[0].value = "max@roux.fr".into());
+    let o = run(&mut w, &cfg, &st, &Faults::default());
+    assert_eq!(SpokeState::from_json(&o.state).unwrap().remote_of(&c), Some(r1.as_str()));
+    assert_eq!((held(&o.state)[0].crm_ids.len(), held(&o.state)[0].remote_ids.clone()), (0, vec![r2.clone()]));
+    assert_eq!(w.crm.contacts.len(), 1);
+    // The shared address removed from the CRM contact: nothing is released.
+    let (mut w, st, [c, r1, r2]) = held_world();
+    w.crm.set(&c, "emails", json!([]));
+    let o = run(&mut w, &cfg, &st, &Faults::default());
+    assert_eq!(o.writes, 0);
+    assert_eq!((held(&o.state)[0].crm_ids.clone(), held(&o.state)[0].remote_ids.clone()), (vec![c.clone()], vec![r1.clone(), r2.clone()]));
+    // A newcomer sharing the address joins the group instead of being imported.
+    let (mut w, st, [c, _, _]) = held_world();
+    let r3 = w.remote.create(remote_contact("Zoé", "Roux", &["accueil@roux.fr"], &[], ""));
+    let o = run(&mut w, &cfg, &st, &Faults::default());
+    assert_eq!(o.writes, 0);
+    assert!(held(&o.state)[0].remote_ids.contains(&r3) && held(&o.state)[0].crm_ids == vec![c]);
+}
+
+#[test]
+fn s14_two_people_sharing_a_switchboard_number_are_proposed_not_merged() {
+    let cfg = open_config();
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Julie", "Durand", &["julie.durand@pharmacie-durand.fr"], &["+33 6 98 76 54 32"], ""));
+    let r = w.remote.create(remote_contact("Paul", "Lambert", &["paul.lambert@gmail.com"], &["06 98 76 54 32"], ""));
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    assert!(SpokeState::from_json(&o.state).unwrap().remote_of(&c).is_none(), "not linked");
+    assert_eq!(o.summary.as_ref().unwrap().counts.linked_by_phone, 0);
+    assert_eq!(w.remote.records[&r].contact.name.given, "Paul", "the Google name is kept");
+    assert_eq!(w.crm.contacts[&c].fields["emails"].as_array().unwrap().len(), 1, "no e-mail given to the CRM contact");
+    assert_eq!(o.writes, 0, "a possible match waits for the operator: nothing created either");
+    // Paul's number changed since: they share nothing now, and still wait (an edit never
+    // releases a contact); the report says there is no shared key any more.
+    w.remote.edit(&r, |x| x.phones[0].value = "07 11 22 33 44".into());
+    let o = run(&mut w, &cfg, &o.state, &Faults::default());
+    assert_eq!(o.writes, 0);
+    let pending = o.summary.unwrap().pending_matches;
+    assert_eq!((pending.len(), pending[0].key.as_str(), pending[0].kind.as_str()), (1, "", "possible"));
+    // The same family name (any case, accents) is one person: linked by phone.
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Julie", "Durand", &[], &["+33 6 98 76 54 32"], ""));
+    w.remote.create(remote_contact("julie", "DURAND", &[], &["06 98 76 54 32"], ""));
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    assert!(SpokeState::from_json(&o.state).unwrap().remote_of(&c).is_some());
+    assert_eq!(o.summary.unwrap().counts.linked_by_phone, 1);
+}
+
+#[test]
+fn a_crm_id_on_a_remote_copy_that_this_plugin_did_not_write_links_nothing() {
+    // Issue 11, defect 14: a card naming a CRM contact outside the export filter, with
+    // nothing else in common with it.
+    let mut cfg = open_config();
+    cfg.filter.mode = contact_sync::engine::FilterMode::Tags;
+    cfg.filter.tags = vec!["export".into()];
+    let mut w = World::default();
+    let c = w.crm.create(crm_fields("Alice", "Privée", &["alice@prive.fr"], &[], ""));
+    let r = w.remote.create(remote_contact("Mallory", "Intrus", &["mallory@x.net"], &[], ""));
+    w.remote.records.get_mut(&r).unwrap().crm_id = Some(c.clone());
+    let o = run(&mut w, &cfg, "", &Faults::default());
+    assert!(SpokeState::from_json(&o.state).unwrap().remote_of(&c).is_none(), "not linked");
+    assert_eq!(o.summary.unwrap().counts.linked_by_id, 0);
+    assert_eq!(w.crm.contacts[&c].fields["lastName"], json!("Privée"), "untouched");
+    assert_eq!(w.remote.records[&r].contact.name.family, "Intrus", "untouched");
+}
+
+#[test]
 fn s12_a_run_cut_off_mid_batch_does_not_duplicate_on_retry() {
     let cfg = open_config();
     for crash in 0..6 {

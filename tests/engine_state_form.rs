@@ -97,3 +97,17 @@ fn bases_read_in_any_order_keep_the_last_of_a_repeated_key() {
     let state = SpokeState::from_json(json).expect("loads");
     assert_eq!(state.to_json(), r#"{"v":2,"links":{"c1":{"r":"p1","cv":1,"b":{"a":"4","e":"","m":"3","z":"1"}}}}"#);
 }
+
+#[test]
+fn a_state_holding_matches_for_the_operator_saves_back_byte_for_byte() {
+    // Fields added with the held matches (issue 11): absent when empty, so the fixture
+    // above keeps its bytes; present, they read back as written.
+    let json = r#"{"v":2,"links":{},"held":[["a","1x2y","c1","","people/1","people/2"],["p","","c3","","people/9"],["a","","","people/4","people/5"]],"ignored_crm":["c7"],"ignored_remote":["people/8"],"unmatched_crm":["c5"],"unmatched_remote":["people/6"]}"#;
+    let state = SpokeState::from_json(json).expect("loads");
+    assert_eq!((state.held[0].crm_ids.clone(), state.held[0].remote_ids.clone()), (vec!["c1".to_string()], vec!["people/1".to_string(), "people/2".to_string()]));
+    assert!(state.held[2].crm_ids.is_empty(), "a group left with one side");
+    assert_eq!(state.to_json(), json);
+    for bad in [r#"{"v":2,"held":[["x","k","c1",""]]}"#, r#"{"v":2,"held":[[]]}"#] {
+        assert_eq!(SpokeState::from_json(bad).unwrap_err().code, "STORAGE", "{bad}");
+    }
+}

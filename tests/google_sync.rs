@@ -268,12 +268,12 @@ fn no_token_ever_reaches_storage_logs_journal_urls_or_errors() {
     block_on(host.crm_create(&crm_person("Ada", "Crm", "ada@crm.example.org", None))).unwrap();
     run(&emu, &host);
     // Every token the host ever held: the current ones, and a stale access token.
-    let mut tokens: Vec<String> = host
-        .inner
-        .secrets_snapshot()
-        .values()
-        .filter(|s| !s.contains(CLIENT_SECRET))
-        .map(|s| {
+    let secrets = host.inner.secrets_snapshot();
+    let signing_key = secrets.get(contact_sync::signing_key::SECRET).cloned().expect("the key signing carried CRM ids");
+    let mut tokens: Vec<String> = secrets
+        .iter()
+        .filter(|(name, s)| !s.contains(CLIENT_SECRET) && name.as_str() != contact_sync::signing_key::SECRET)
+        .map(|(_, s)| {
             let v: Value = serde_json::from_str(s).unwrap_or(Value::String(s.clone()));
             v["token"].as_str().map(str::to_string).unwrap_or_else(|| s.clone())
         })
@@ -281,6 +281,7 @@ fn no_token_ever_reaches_storage_logs_journal_urls_or_errors() {
     assert_eq!(tokens.len(), 2, "an access and a refresh token");
     tokens.push("ya29.expired-but-secret".into());
     tokens.push(CLIENT_SECRET.into());
+    tokens.push(signing_key);
     // A revoked grant: the run fails with AUTH_EXPIRED, and still leaks nothing.
     emu.admin("POST", "/revoke-refresh-tokens", json!({"email": ACCOUNT}));
     let auth = emu.auth("g1");

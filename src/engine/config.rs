@@ -2,6 +2,7 @@
 //! engine obeys, plus what the remote can hold. Built by the runner from the validated
 //! settings; the engine never reads storage itself.
 
+use super::carried_id::IdKey;
 use super::mapping::{FieldMappingRow, LabelMappingRow};
 use super::report::Side;
 use crate::crm::CrmFieldSchema;
@@ -117,6 +118,11 @@ pub struct SyncConfig {
     pub tie_winner: Side,
     /// What the remote can hold.
     pub capabilities: RemoteCapabilities,
+    /// The installation's key signing the CRM id carried on remote copies (the runner
+    /// reads it from the host's secrets; never serialized). Without one, ids are written
+    /// bare and every carried id is unverified ([`super::carried_id`]).
+    #[serde(skip)]
+    pub id_key: Option<IdKey>,
 }
 
 impl Default for SyncConfig {
@@ -136,6 +142,7 @@ impl Default for SyncConfig {
             crm_schema: Vec::new(),
             tie_winner: Side::Crm,
             capabilities: RemoteCapabilities { carries_crm_id: true, ..RemoteCapabilities::default() },
+            id_key: None,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! First-run matching of unlinked contacts by normalized e-mail (any of a contact's
 //! addresses), then E.164 phone. A match is made only when it is one-to-one on both
-//! sides; otherwise the ambiguity is reported and neither side is linked or created
-//! (scenario 11: never guess). The CRM id carried on the remote copy and the link table
-//! come first and are handled by the session.
+//! sides; otherwise the contacts form an ambiguous group (scenario 11: never guess). A
+//! one-to-one match on a phone links only when the names agree ([`super::names`]);
+//! otherwise it is a possible match (invariant 19, scenario 14). Groups are held until
+//! the operator decides (the session and [`super::held`]). The CRM id carried on the
+//! remote copy and the link table come first and are handled by the session.
 
-use super::report::AmbiguityRecord;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// An unlinked contact's matching keys, borrowed from the values read for it.
@@ -27,31 +28,53 @@ pub enum LinkedBy {
     Phone,
 }
 
+/// Why a group of contacts was not linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKind {
+    /// More than one candidate on a side.
+    Ambiguous,
+    /// One contact on each side sharing a phone, whose names do not agree.
+    Possible,
+}
+
+/// Contacts matching could not link, as positions in the slices given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Why.
+    pub kind: GroupKind,
+    /// The key kind that grouped them.
+    pub by: LinkedBy,
+    /// CRM candidates, ascending.
+    pub crm: Vec<usize>,
+    /// Remote candidates, ascending.
+    pub remote: Vec<usize>,
+    /// The keys held by more than one of them, sorted.
+    pub keys: Vec<String>,
+}
+
 /// The outcome of matching.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Matches {
     /// (CRM candidate, remote candidate, how): positions in the slices given, in the
     /// CRM candidates' order.
     pub pairs: Vec<(usize, usize, LinkedBy)>,
-    /// Refused matches.
-    pub ambiguities: Vec<AmbiguityRecord>,
-    /// CRM ids involved in an ambiguity: neither linked nor exported this run.
-    pub ambiguous_crm: BTreeSet<String>,
-    /// Remote ids involved in an ambiguity: neither linked nor imported this run.
-    pub ambiguous_remote: BTreeSet<String>,
+    /// Refused or proposed matches.
+    pub groups: Vec<Group>,
 }
 
-/// Matches by e-mail, then by phone among what is left.
+/// Matches by e-mail, then by phone among what is left. `names_agree(crm, remote)` (two
+/// positions) is asked only of a one-to-one phone match.
 ///
 /// ```
-/// use contact_sync::engine::matching::{match_unlinked, Candidate, LinkedBy};
-/// let c = vec![Candidate { id: "c1", emails: vec!["a@x.fr"], phones: vec![] }];
+/// use contact_sync::engine::matching::{match_unlinked, Candidate, GroupKind, LinkedBy};
+/// let c = vec![Candidate { id: "c1", emails: vec!["a@x.fr"], phones: vec!["+33612345678"] }];
 /// let r = vec![Candidate { id: "r0", emails: vec![], phones: vec![] }, Candidate { id: "r1", emails: vec!["a@x.fr"], phones: vec![] }];
-/// assert_eq!(match_unlinked(&c, &r).pairs, vec![(0, 1, LinkedBy::Email)]);
+/// assert_eq!(match_unlinked(&c, &r, |_, _| true).pairs, vec![(0, 1, LinkedBy::Email)]);
+/// let strangers = vec![Candidate { id: "r2", emails: vec![], phones: vec!["+33612345678"] }];
+/// assert_eq!(match_unlinked(&c, &strangers, |_, _| false).groups[0].kind, GroupKind::Possible);
 /// ```
-pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
-    // Contacts are numbered by their position (no id is copied while matching); groups
-    // are turned back into ids, sorted, at the end.
+pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate], names_agree: impl Fn(usize, usize) -> bool) -> Matches {
+    // Contacts are numbered by their position (no id is copied while matching).
     let mut m = Matches::default();
     // Positions in `crm` and `remote` of the contacts not matched yet.
     let mut crm_left: Vec<usize> = (0..crm.len()).collect();
@@ -83,8 +106,17 @@ pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
                 add(&mut by_key.entry(k).or_default().1, n);
             }
         }
+        // A one-to-one match: linked, unless it is by phone and the names disagree.
+        let one_to_one = |m: &mut Matches, c: usize, r: usize, key: &str| {
+            let (c, r) = (crm_left[c], remote_left[r]);
+            if stage == LinkedBy::Email || names_agree(c, r) {
+                m.pairs.push((c, r, stage));
+            } else {
+                m.groups.push(Group { kind: GroupKind::Possible, by: stage, crm: vec![c], remote: vec![r], keys: vec![key.to_string()] });
+            }
+        };
         // Connected groups through shared keys: a group with exactly one contact on each
-        // side links; anything larger is ambiguous.
+        // side matches; anything larger is ambiguous.
         let mut done_c = vec![false; crm_left.len()];
         let mut done_r = vec![false; remote_left.len()];
         for (key, (cs, rs)) in &by_key {
@@ -101,7 +133,7 @@ pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
                 if closed(&crm_keys[*c]) && closed(&remote_keys[*r]) {
                     done_c[*c] = true;
                     done_r[*r] = true;
-                    m.pairs.push((crm_left[*c], remote_left[*r], stage));
+                    one_to_one(&mut m, *c, *r, key);
                     continue;
                 }
             }
@@ -137,26 +169,16 @@ pub fn match_unlinked(crm: &[Candidate], remote: &[Candidate]) -> Matches {
             for r in &group_r {
                 done_r[*r] = true;
             }
-            if let (1, 1, Some(c), Some(r)) = (group_c.len(), group_r.len(), group_c.first(), group_r.first()) {
-                m.pairs.push((crm_left[*c], remote_left[*r], stage));
-            } else {
-                let ids_c: BTreeSet<String> = group_c.iter().map(|c| crm[crm_left[*c]].id.to_string()).collect();
-                let ids_r: BTreeSet<String> = group_r.iter().map(|r| remote[remote_left[*r]].id.to_string()).collect();
-                let shared: Vec<&str> = group_keys.iter().filter(|k| by_key.get(*k).is_some_and(|(a, b)| a.len() + b.len() > 1)).copied().collect();
-                m.ambiguities.push(AmbiguityRecord {
-                    key: shared.join(", "),
-                    crm_ids: ids_c.iter().cloned().collect(),
-                    remote_ids: ids_r.iter().cloned().collect(),
-                    reason: format!(
-                        "{} CRM contact(s) and {} address-book contact(s) share this {}; link them by hand or make the {} unique",
-                        ids_c.len(),
-                        ids_r.len(),
-                        if stage == LinkedBy::Email { "e-mail" } else { "phone number" },
-                        if stage == LinkedBy::Email { "addresses" } else { "numbers" }
-                    ),
-                });
-                m.ambiguous_crm.extend(ids_c);
-                m.ambiguous_remote.extend(ids_r);
+            let shared: Vec<String> = group_keys.iter().filter(|k| by_key.get(*k).is_some_and(|(a, b)| a.len() + b.len() > 1)).map(|k| k.to_string()).collect();
+            match (group_c.first(), group_r.first()) {
+                (Some(c), Some(r)) if group_c.len() == 1 && group_r.len() == 1 => one_to_one(&mut m, *c, *r, key),
+                _ => m.groups.push(Group {
+                    kind: GroupKind::Ambiguous,
+                    by: stage,
+                    crm: group_c.iter().map(|c| crm_left[*c]).collect(),
+                    remote: group_r.iter().map(|r| remote_left[*r]).collect(),
+                    keys: shared,
+                }),
             }
         }
         let mut n = 0;

@@ -9,12 +9,15 @@
 //! Modules: [`model`] (the canonical contact), [`normalize`] (comparison forms; phones
 //! through [`phone_table`] and a registered [`phone_service`]),
 //! [`mapping`] (the field-mapping table, catalogue, type checks, note block), [`matching`]
-//! (e-mail / phone first match, ambiguity reports), [`merge`] (field-level three-way
+//! (e-mail / phone first match, ambiguities and possible matches; [`names`] tells whether
+//! names agree), [`held`] (matches held for the operator's decision), [`carried_id`] (the
+//! signed CRM id on remote copies), [`merge`] (field-level three-way
 //! merge), [`state`] (links, bases, cursors, intents; versioned serialized form),
 //! [`guard`], [`filter`], [`plan`] (writes and results), [`journal`] (undo), [`lease`]
 //! (one run per spoke), [`report`] (the engine's part of `RunReport`), and [`session`],
 //! the state machine a runner drives (its module documentation gives the call order).
 
+pub mod carried_id;
 pub mod config;
 pub mod error;
 pub mod plan;
@@ -22,10 +25,12 @@ pub mod matching;
 pub mod lease;
 pub mod journal;
 pub mod guard;
+pub mod held;
 pub mod filter;
 pub mod mapping;
 pub mod merge;
 pub mod model;
+pub mod names;
 pub mod normalize;
 pub mod phone_service;
 pub mod phone_table;

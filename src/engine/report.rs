@@ -1,6 +1,6 @@
 //! What a run (or a preview) tells the operator: the engine's part of `RunReport` in
-//! `host-api.d.ts` (counts, conflicts with the losing values, ambiguities, samples,
-//! notices). Field names match the contract (serde camelCase).
+//! `host-api.d.ts` (counts, conflicts with the losing values, ambiguities, matches waiting
+//! for a decision, samples, notices). Field names match the contract (serde camelCase).
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +58,13 @@ pub struct RunCounts {
     pub unchanged: u32,
     /// CRM contacts not exported because of the filter.
     pub skipped_by_filter: u32,
+    /// Contacts (on either side) waiting for the operator's decision: see
+    /// [`PlanSummary::pending`]. Absent from reports of earlier versions.
+    #[serde(default)]
+    pub waiting: u32,
+    /// Operator decisions this run applied.
+    #[serde(default)]
+    pub decided: u32,
 }
 
 /// `ConflictRecord`: a field both sides changed differently, and the losing value.
@@ -98,6 +105,40 @@ pub struct AmbiguityRecord {
     pub reason: String,
 }
 
+/// `MatchCandidate`: one contact of a pending match, as the operator recognises it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchCandidate {
+    /// Its side.
+    pub side: Side,
+    /// Its id there (what a decision names).
+    pub id: String,
+    /// Display name (empty when the run did not read it).
+    pub name: String,
+    /// E-mails as typed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
+    /// Phones as typed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<String>,
+}
+
+/// `PendingMatch`: contacts held until the operator decides (invariants 18 and 19).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingMatch {
+    /// `ambiguous` (several candidates share a key) or `possible` (a shared phone,
+    /// names that do not agree).
+    pub kind: String,
+    /// The keys they share now (normalized e-mails, E.164 phones, or a carried CRM id);
+    /// empty when an edit removed them (they stay held: an edit never releases a contact).
+    pub key: String,
+    /// The CRM contacts.
+    pub crm: Vec<MatchCandidate>,
+    /// The address-book contacts.
+    pub remote: Vec<MatchCandidate>,
+}
+
 /// `ChangeSample`: one example of what a run does, for the preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -127,6 +168,12 @@ pub struct PlanSummary {
     pub samples: Vec<ChangeSample>,
     /// E.g. "2 phone numbers cannot be stored in this address book".
     pub notices: Vec<String>,
+    /// Matches waiting for the operator's decision.
+    #[serde(default)]
+    pub pending_matches: Vec<PendingMatch>,
+    /// Contacts the operator chose never to sync with this spoke.
+    #[serde(default)]
+    pub ignored: Vec<MatchCandidate>,
 }
 
 /// How many samples a summary keeps.

@@ -3,7 +3,8 @@
 //! Call order (the runner in `src/runner.rs` drives it; nothing here does I/O):
 //!
 //! 1. [`SyncSession::new`] with the [`SyncConfig`] and the stored [`SpokeState`]
-//!    ([`SpokeState::from_json`], or [`SpokeState::new`] on a first run).
+//!    ([`SpokeState::from_json`], or [`SpokeState::new`] on a first run); then, if the
+//!    operator decided about held matches, [`handle_decisions`](SyncSession::handle_decisions).
 //! 2. Pull both sides, pages in any order:
 //!    [`handle_crm_page`](SyncSession::handle_crm_page) /
 //!    [`handle_remote_page`](SyncSession::handle_remote_page) with [`Listing::Full`] (no
@@ -22,7 +23,8 @@
 //! 6. Call [`plan`](SyncSession::plan) again until it is empty (a CRM contact created from
 //!    a remote record is stamped with its CRM id in a second round); failed pairs are not
 //!    retried in the same run. Save the final checkpoint; read
-//!    [`summary`](SyncSession::summary) and [`journal`](SyncSession::journal).
+//!    [`summary`](SyncSession::summary) and [`journal`](SyncSession::journal), and drop
+//!    the [`settled_decisions`](SyncSession::settled_decisions) from where they were queued.
 //!
 //! A crash between any two steps is safe: the checkpoint holds only confirmed writes,
 //! keeps the old cursors while writes are unresolved, marks their pairs to be looked at
@@ -50,17 +52,20 @@
 //! assert_eq!(state.remote_cursor.as_deref(), Some("sync-token-1"));
 //! ```
 
+use super::carried_id::{self, Carried};
 use super::config::{DeletionPolicy, FilterMode, OnLeave, SyncConfig};
 use super::error::EngineError;
 use super::filter;
+use super::held::{self, Decision};
 use super::journal::{crm_before, Journal, JournalRecord};
 use super::mapping::{self, BlockUse, Codec, Direction, FieldMappingRow, Shape, Value};
-use super::matching::{match_unlinked, Candidate, LinkedBy};
+use super::matching::{match_unlinked, Candidate, GroupKind, LinkedBy};
 use super::merge::{base_of, merge_field, stored_base_of, Enc, FieldOutcome, FieldRules};
 use super::model::RemoteRecord;
 use super::plan::{PlannedWrite, SyncPlan, WriteOp, WriteResult};
-use super::report::{ChangeSample, ConflictRecord, PlanSummary, Side, MAX_SAMPLES};
-use super::state::{base36, Base, Bases, Hash53, Link, PendingCreate, RowKey, SpokeState, UNKNOWN_BASE};
+use super::names::{self, NameWords};
+use super::report::{AmbiguityRecord, ChangeSample, ConflictRecord, MatchCandidate, PendingMatch, PlanSummary, Side, MAX_SAMPLES};
+use super::state::{base36, hash36, Base, Bases, Hash53, HeldMatch, Link, PendingCreate, RowKey, SpokeState, UNKNOWN_BASE};
 use crate::crm::{CrmContact, CrmPatch, NewCrmContact};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -167,6 +172,27 @@ enum Deferred {
     Dirty(Option<String>, Option<String>),
     Intent(PendingCreate),
     Move(String, String),
+    /// The held matches from now on.
+    Held(Vec<HeldMatch>),
+    /// Never sync this contact (`true`) or again (`false`).
+    Ignore(Side, String, bool),
+    /// The operator said it matches none of its candidates.
+    Unmatched(Side, String),
+    /// A contact gone: it is neither ignored nor unmatched any more.
+    Forget(Side, String),
+}
+
+/// What matching, the held matches and the operator's decisions settled in one plan.
+struct MatchOutcome {
+    /// Pairs to link (positions in the unlinked contacts read), and how (None: the
+    /// operator linked them).
+    links: Vec<(usize, usize, Option<LinkedBy>)>,
+    /// The held matches from now on.
+    held: Vec<HeldMatch>,
+    /// The operator's decisions applied (or stale).
+    applied: held::Applied,
+    /// Decisions about contacts this run did not read: kept for the next run.
+    postponed: Vec<Decision>,
 }
 
 /// One spoke's run. See the module documentation for the call order.
@@ -175,6 +201,9 @@ pub struct SyncSession {
     codec: Codec,
     rows: Vec<Row>,
     phones_field: String,
+    /// The CRM fields holding the given name, the family name and the company (names are
+    /// compared for phone matches).
+    name_fields: [String; 3],
     state: SpokeState,
     crm: BTreeMap<String, CrmContact>,
     remote: BTreeMap<String, RemoteRecord>,
@@ -193,6 +222,14 @@ pub struct SyncSession {
     /// A plan failed (guard, failed listing): the cursors must not move past what was
     /// not acted on.
     aborted: bool,
+    /// The operator's decisions not applied yet (the first plan applies them).
+    decisions: Vec<Decision>,
+    /// Ignored contacts the operator wants synced again (fetched, then matched).
+    unignored: BTreeSet<(Side, String)>,
+    /// The first plan applied the decisions given.
+    decisions_applied: bool,
+    /// Decisions about contacts the first plan did not read (not settled).
+    postponed: Vec<Decision>,
 }
 
 fn display_name_crm(c: &CrmContact) -> String {
@@ -284,13 +321,16 @@ impl SyncSession {
                 plain_text: false,
             });
         }
-        let phones_field = table.iter().find(|r| r.remote_field == "phones").map(|r| r.crm_field.clone()).unwrap_or_else(|| "phones".into());
+        let crm_field_of = |remote: &str, default: &str| table.iter().find(|r| r.remote_field == remote).map(|r| r.crm_field.clone()).unwrap_or_else(|| default.into());
+        let phones_field = crm_field_of("phones", "phones");
+        let name_fields = [crm_field_of("name.given", "firstName"), crm_field_of("name.family", "lastName"), crm_field_of("organization.name", "company")];
         let codec = Codec::new(&cfg.default_region);
         Ok(SyncSession {
             cfg,
             codec,
             rows,
             phones_field,
+            name_fields,
             state,
             crm: BTreeMap::new(),
             remote: BTreeMap::new(),
@@ -306,7 +346,34 @@ impl SyncSession {
             journal: Journal::default(),
             errors: Vec::new(),
             aborted: false,
+            decisions: Vec::new(),
+            unignored: BTreeSet::new(),
+            decisions_applied: false,
+            postponed: Vec::new(),
         })
+    }
+
+    /// The operator's decisions about held matches (`resolveMatch`), applied by the next
+    /// [`plan`](Self::plan) (call before pulling: an un-ignored contact is fetched).
+    /// Decisions are idempotent: one applied already, or naming contacts no longer held,
+    /// does nothing but say so in the summary's notices.
+    pub fn handle_decisions(&mut self, decisions: Vec<Decision>) {
+        for d in decisions {
+            if let Decision::Unignore { side, id } = &d {
+                self.unignored.insert((*side, id.clone()));
+            }
+            self.decisions.push(d);
+        }
+    }
+
+    /// The decisions handed in that a plan settled: applied, or stale (about contacts no
+    /// longer held). They may be dropped once the state holding their effect is saved; the
+    /// others (about contacts this run did not read) wait for another run.
+    pub fn settled_decisions(&self) -> Vec<Decision> {
+        if !self.decisions_applied {
+            return Vec::new();
+        }
+        self.decisions.iter().filter(|d| !self.postponed.contains(d)).cloned().collect()
     }
 
     /// A page of CRM contacts (tombstones included on incremental listings).
@@ -418,7 +485,7 @@ impl SyncSession {
     fn echo_remote(&self, r: &RemoteRecord) -> bool {
         let Some(crm_id) = self.state.crm_of(&r.id) else { return false };
         let Some(link) = self.state.links.get(crm_id) else { return false };
-        let stamped = !(self.cfg.capabilities.carries_crm_id && self.cfg.export) || r.crm_id.as_deref() == Some(crm_id);
+        let stamped = !(self.cfg.capabilities.carries_crm_id && self.cfg.export) || r.crm_id.as_deref().is_some_and(|t| self.carries(t, crm_id));
         !link.fresh && stamped && !r.etag.is_empty() && r.etag == link.remote_etag && !self.state.dirty_remote.contains(&r.id)
     }
 
@@ -472,10 +539,26 @@ impl SyncSession {
             }
         }
         for r in self.remote.values() {
-            if let Some(c) = &r.crm_id {
+            if let Some(text) = &r.crm_id {
+                let c = self.read_carried(text).crm_id();
                 if self.state.crm_of(&r.id).is_none() && !self.crm.contains_key(c) && !self.crm_gone(c) && !c.is_empty() {
-                    crm_ids.insert(c.clone());
+                    crm_ids.insert(c.to_string());
                 }
+            }
+        }
+        // Held and ignored contacts: every run re-reads them (a held match is decided again
+        // on the current records, and the report shows them).
+        let held = self.state.held.iter().flat_map(|g| g.crm_ids.iter().map(|c| (Side::Crm, c)).chain(g.remote_ids.iter().map(|r| (Side::Remote, r))));
+        let ignored = self.state.ignored_crm.iter().map(|c| (Side::Crm, c)).chain(self.state.ignored_remote.iter().map(|r| (Side::Remote, r)));
+        for (side, id) in held.chain(ignored).chain(self.unignored.iter().map(|(s, id)| (*s, id))) {
+            match side {
+                Side::Crm if !self.crm.contains_key(id) && !self.crm_gone(id) => {
+                    crm_ids.insert(id.clone());
+                }
+                Side::Remote if !self.remote.contains_key(id) && !self.remote_gone(id) => {
+                    remote_ids.insert(id.clone());
+                }
+                _ => {}
             }
         }
         req.crm_ids = crm_ids.into_iter().collect();
@@ -515,6 +598,57 @@ impl SyncSession {
         filter::passes(&self.cfg.filter, c, &self.codec, &self.phones_field)
     }
 
+    /// What a CRM id carried on a remote copy says ([`carried_id::read`]).
+    fn read_carried<'a>(&self, text: &'a str) -> Carried<'a> {
+        carried_id::read(self.cfg.id_key.as_ref(), &self.cfg.spoke_id, text)
+    }
+
+    /// The text a remote copy of `crm_id` carries.
+    fn token(&self, crm_id: &str) -> String {
+        carried_id::token(self.cfg.id_key.as_ref(), &self.cfg.spoke_id, crm_id)
+    }
+
+    /// Whether carried text `t` names `crm_id` as this engine writes it (or bare).
+    fn carries(&self, t: &str, crm_id: &str) -> bool {
+        carried_id::names(self.cfg.id_key.as_ref(), &self.cfg.spoke_id, t, crm_id)
+    }
+
+    /// A carried id proven ours: signed, or, with no key to sign (ids then written bare),
+    /// the id of a create of ours whose confirmation was lost (its intent is pending).
+    /// With a key our creates are signed, so a bare id naming a contact being created is
+    /// someone else's.
+    fn ours(&self, carried: Carried) -> bool {
+        match carried {
+            Carried::Signed(_) => true,
+            Carried::Unverified(id) => self.cfg.id_key.is_none() && self.state.pending.contains(&PendingCreate::Remote { crm_id: id.to_string() }),
+        }
+    }
+
+    /// Whether the CRM id carried by `r` may link it to `c` (invariant 7; issue 11, defect
+    /// 14): ours, or else an unverified id (a bare one from an earlier version, or anyone's)
+    /// only for a contact inside the export filter whose e-mail, or phone with agreeing
+    /// names, is on `r` too: what matching would accept, and no more.
+    fn vouches(&self, carried: Carried, c: &CrmContact, r: &RemoteRecord) -> bool {
+        if self.ours(carried) {
+            return true;
+        }
+        if !self.passes_filter(c) {
+            return false;
+        }
+        let (read_c, read_r) = (self.read_key_rows(|row| self.read_crm_row(c, row)), self.read_key_rows(|row| self.read_remote_row(r, row)));
+        let (kc, kr) = (self.candidate(&c.id, &read_c), self.candidate(&r.id, &read_r));
+        kc.emails.iter().any(|e| kr.emails.contains(e)) || (kc.phones.iter().any(|p| p.starts_with('+') && kr.phones.contains(p)) && names::compatible(&self.crm_name(c), &self.remote_name(r)))
+    }
+
+    fn crm_name(&self, c: &CrmContact) -> NameWords {
+        let [given, family, company] = self.name_fields.each_ref().map(|f| c.fields.get(f.as_str()).and_then(Json::as_str).unwrap_or(""));
+        NameWords::new(given, family, company)
+    }
+
+    fn remote_name(&self, r: &RemoteRecord) -> NameWords {
+        NameWords::new(&r.contact.name.given, &r.contact.name.family, &r.contact.organization.name)
+    }
+
     fn read_crm_row(&self, c: &CrmContact, row: &Row) -> Value {
         if row.shape == Shape::Labels {
             self.codec.read_crm_labels(c, &self.cfg.labels)
@@ -552,7 +686,9 @@ impl SyncSession {
     /// A remote record built from a CRM contact (for creates).
     /// `read`: rows of `c` already read this round (see [`ReadRows`]).
     fn remote_from_crm(&self, c: &CrmContact, mut read: ReadRows) -> (RemoteRecord, Bases) {
-        let mut rec = RemoteRecord { crm_id: if self.cfg.capabilities.carries_crm_id { Some(c.id.clone()) } else { None }, ..RemoteRecord::default() };
+        // A copy the CRM creates always carries its (signed) id: People `clientData`, or the
+        // vCard `X-CRM-ID` every new card gets.
+        let mut rec = RemoteRecord { crm_id: Some(self.token(&c.id)), ..RemoteRecord::default() };
         let mut base = Vec::with_capacity(self.rows.len());
         for (n, row) in self.rows.iter().enumerate() {
             if matches!(row.direction, Direction::Both | Direction::ToRemote) {
@@ -713,12 +849,13 @@ impl SyncSession {
         // carrying the CRM id of a pair whose remote copy is gone, or a CRM contact matching
         // a pending-create intent for a pair whose CRM contact is gone. They take over the
         // link instead of being created again (invariant 7).
+        // Only an id proven ours takes over a link (a card anyone wrote must not).
         let mut carried: BTreeMap<String, String> = BTreeMap::new();
         for r in self.remote.values() {
-            if let Some(cid) = r.crm_id.as_ref() {
-                if self.state.crm_of(&r.id).is_none() && !moved.values().any(|v| *v == r.id) {
-                    carried.entry(cid.clone()).or_insert_with(|| r.id.clone());
-                }
+            let Some(text) = r.crm_id.as_deref() else { continue };
+            let id = self.read_carried(text);
+            if self.ours(id) && self.state.crm_of(&r.id).is_none() && !moved.values().any(|v| *v == r.id) {
+                carried.entry(id.crm_id().to_string()).or_insert_with(|| r.id.clone());
             }
         }
         let mut recreated_crm: BTreeMap<String, String> = BTreeMap::new();
@@ -875,38 +1012,72 @@ impl SyncSession {
             }
         }
 
-        // Unlinked contacts: CRM id carried on the remote copy, pending creates, e-mail, phone.
-        // Records borrowed, by id (no copy of 50,000 ids on a first run, and no search of
-        // the listings to find them again).
+        // Unlinked contacts: CRM id carried on the remote copy, pending creates, released
+        // pairs, then e-mail and phone, with the matches held for the operator and the
+        // operator's decisions. Records borrowed, by id (no copy of 50,000 ids on a first
+        // run, and no search of the listings to find them again). Ignored contacts take
+        // no part.
+        let ignored = |side: Side, id: &str| {
+            let set = match side {
+                Side::Crm => &self.state.ignored_crm,
+                Side::Remote => &self.state.ignored_remote,
+            };
+            set.contains(id) && !self.unignored.contains(&(side, id.to_string()))
+        };
         let mut unlinked_crm: BTreeMap<&str, &CrmContact> = self
             .crm
             .iter()
-            .filter(|(id, _)| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id) && !claimed_crm.contains(*id))
+            .filter(|(id, _)| !self.state.links.contains_key(*id) && !self.failed_crm.contains(*id) && !claimed_crm.contains(*id) && !ignored(Side::Crm, id))
             .map(|(id, c)| (id.as_str(), c))
             .collect();
         let mut unlinked_remote: BTreeMap<&str, &RemoteRecord> = self
             .remote
             .iter()
-            .filter(|(id, _)| !linked_remote.contains(*id) && !claimed_remote.contains(*id) && self.state.crm_of(id).is_none() && !self.state.retired_remote.contains(*id) && !self.failed_remote.contains(*id))
+            .filter(|(id, _)| {
+                !linked_remote.contains(*id) && !claimed_remote.contains(*id) && self.state.crm_of(id).is_none() && !self.state.retired_remote.contains(*id) && !self.failed_remote.contains(*id) && !ignored(Side::Remote, id)
+            })
             .map(|(id, r)| (id.as_str(), r))
             .collect();
-        let with_crm_id: Vec<(&str, &String)> = unlinked_remote.iter().filter_map(|(rid, r)| r.crm_id.as_ref().filter(|c| !c.is_empty()).map(|c| (*rid, c))).collect();
-        for (rid, cid) in with_crm_id {
-            if unlinked_crm.remove(cid.as_str()).is_some() {
-                unlinked_remote.remove(rid);
-                new_links.push((cid.clone(), rid.to_string()));
+        // A carried CRM id links one copy (see `vouches`); two copies vouched for one
+        // contact (a card duplicated by hand) are held as an ambiguity.
+        let mut vouched: BTreeMap<&str, &RemoteRecord> = BTreeMap::new();
+        let mut more_copies: Vec<(&str, &str)> = Vec::new();
+        let mut second_copies: Vec<(&str, &str)> = Vec::new();
+        for (rid, r) in &unlinked_remote {
+            let Some(carried) = r.crm_id.as_deref().filter(|t| !t.is_empty()).map(|t| self.read_carried(t)) else { continue };
+            let cid = carried.crm_id();
+            if self.state.links.contains_key(cid) {
+                second_copies.push((rid, cid));
+            } else if unlinked_crm.get(cid).is_some_and(|c| self.vouches(carried, c, r)) {
+                if vouched.contains_key(cid) {
+                    more_copies.push((cid, rid));
+                } else {
+                    vouched.insert(cid, r);
+                }
+            }
+        }
+        for (rid, cid) in second_copies {
+            // A second copy of a linked contact (copied by hand, or an older copy):
+            // importing it would duplicate the contact.
+            unlinked_remote.remove(rid);
+            summary.ambiguities.push(AmbiguityRecord {
+                key: cid.to_string(),
+                crm_ids: vec![cid.to_string()],
+                remote_ids: vec![rid.to_string()],
+                reason: "this address-book contact carries the CRM id of a contact already linked to another one; it was not imported".into(),
+            });
+            summary.counts.ambiguous += 1;
+        }
+        let mut copied: Vec<HeldMatch> = Vec::new();
+        for (cid, r) in vouched {
+            let others: Vec<String> = more_copies.iter().filter(|(c, _)| *c == cid).map(|(_, rid)| rid.to_string()).collect();
+            if others.is_empty() {
+                unlinked_crm.remove(cid);
+                unlinked_remote.remove(r.id.as_str());
+                new_links.push((cid.to_string(), r.id.clone()));
                 summary.counts.linked_by_id += 1;
-            } else if self.state.links.contains_key(cid) {
-                // A second copy of a linked contact (copied by hand, or an older copy):
-                // importing it would duplicate the contact.
-                unlinked_remote.remove(rid);
-                summary.ambiguities.push(super::report::AmbiguityRecord {
-                    key: cid.clone(),
-                    crm_ids: vec![cid.clone()],
-                    remote_ids: vec![rid.to_string()],
-                    reason: "this address-book contact carries the CRM id of a contact already linked to another one; it was not imported".into(),
-                });
-                summary.counts.ambiguous += 1;
+            } else {
+                copied.push(HeldMatch { kind: GroupKind::Ambiguous, crm_ids: vec![cid.to_string()], remote_ids: std::iter::once(r.id.clone()).chain(others).collect(), key: String::new() });
             }
         }
         let intents: Vec<(String, String)> = self
@@ -944,22 +1115,22 @@ impl SyncSession {
         let mut crm_read: Vec<Option<(&CrmContact, ReadRows)>> =
             unlinked_crm.values().filter(|c| !self.state.released.contains_key(&c.id)).map(|c| Some((*c, self.read_key_rows(|row| self.read_crm_row(c, row))))).collect();
         let mut remote_read: Vec<Option<(&RemoteRecord, ReadRows)>> = unlinked_remote.values().map(|r| Some((*r, self.read_key_rows(|row| self.read_remote_row(r, row))))).collect();
-        let m = {
-            let candidates_crm: Vec<Candidate> = crm_read.iter().flatten().map(|(c, read)| self.candidate(&c.id, read)).collect();
-            let candidates_remote: Vec<Candidate> = remote_read.iter().flatten().map(|(r, read)| self.candidate(&r.id, read)).collect();
-            match_unlinked(&candidates_crm, &candidates_remote)
-        };
-        let mut matched = Vec::with_capacity(m.pairs.len());
-        for &(c_at, r_at, how) in &m.pairs {
-            let (Some((c, read_c)), Some((r, read_r))) = (crm_read[c_at].take(), remote_read[r_at].take()) else { continue };
+        let mut linked_now: [BTreeSet<&str>; 2] = Default::default();
+        for (c, r) in &new_links {
+            linked_now[0].insert(c);
+            linked_now[1].insert(r);
+        }
+        let outcome = self.match_and_hold(&crm_read, &remote_read, &linked_now, copied);
+        let mut matched = Vec::with_capacity(outcome.links.len());
+        for &(c_at, r_at, how) in &outcome.links {
+            let (Some((c, read_c)), Some((r, read_r))) = (crm_read.get_mut(c_at).and_then(Option::take), remote_read.get_mut(r_at).and_then(Option::take)) else { continue };
             matched.push((c, r, (read_c, read_r)));
             match how {
-                LinkedBy::Email => summary.counts.linked_by_email += 1,
-                LinkedBy::Phone => summary.counts.linked_by_phone += 1,
+                Some(LinkedBy::Email) => summary.counts.linked_by_email += 1,
+                Some(LinkedBy::Phone) => summary.counts.linked_by_phone += 1,
+                None => {}
             }
         }
-        summary.counts.ambiguous += m.ambiguities.len() as u32;
-        summary.ambiguities.extend(m.ambiguities.iter().cloned());
         let by_id = new_links.iter().filter_map(|(cid, rid)| Some((self.crm.get(cid)?, self.remote.get(rid)?, Default::default())));
         for (c, r, read) in by_id.chain(matched) {
             let link = Link { remote_id: r.id.clone(), crm_version: c.version, remote_etag: r.etag.clone(), base: Bases::default(), in_filter: self.passes_filter(c), fresh: true };
@@ -969,11 +1140,15 @@ impl SyncSession {
             deferred.push(Deferred::Link(c.id.clone(), link.clone()));
             self.merge_pair(c, r, &link, read, &mut ops, &mut deferred, &mut summary, &mut new_pending);
         }
+        self.report_held(&outcome, &mut summary, &mut deferred);
+        let held_crm: BTreeSet<&str> = outcome.held.iter().flat_map(|g| g.crm_ids.iter().map(String::as_str)).collect();
+        let held_remote: BTreeSet<&str> = outcome.held.iter().flat_map(|g| g.remote_ids.iter().map(String::as_str)).collect();
+        let ignored_now = |side: Side, id: &str| outcome.applied.ignore.iter().any(|(s, x)| *s == side && x == id);
 
-        // Creates: the candidates left (and no released contact).
+        // Creates: the candidates left (no released, held or ignored contact).
         for (c, read) in crm_read.into_iter().flatten() {
             let cid = c.id.as_str();
-            if m.ambiguous_crm.contains(cid) || self.state.retired_crm.contains(cid) {
+            if held_crm.contains(cid) || ignored_now(Side::Crm, cid) || self.state.retired_crm.contains(cid) {
                 continue;
             }
             if !self.passes_filter(c) {
@@ -993,7 +1168,7 @@ impl SyncSession {
         }
         for (r, read) in remote_read.into_iter().flatten() {
             let rid = r.id.as_str();
-            if m.ambiguous_remote.contains(rid) || !self.cfg.import {
+            if held_remote.contains(rid) || ignored_now(Side::Remote, rid) || !self.cfg.import {
                 continue;
             }
             let (n, base) = self.crm_from_remote(r, read);
@@ -1013,6 +1188,10 @@ impl SyncSession {
         // Commit the decisions that need no write, then register the writes.
         for d in deferred {
             self.apply(d);
+        }
+        if !self.decisions_applied {
+            self.decisions_applied = true;
+            self.postponed = outcome.postponed;
         }
         for (k, v) in new_pending {
             self.pending_bases.insert(k, v);
@@ -1053,11 +1232,15 @@ impl SyncSession {
         t.counts.linked_by_phone += c.linked_by_phone;
         t.counts.linked_by_id += c.linked_by_id;
         t.counts.conflicts += c.conflicts;
+        t.counts.decided += c.decided;
         if first_plan {
             t.counts.ambiguous = c.ambiguous;
             t.counts.unchanged = c.unchanged;
             t.counts.skipped_by_filter = c.skipped_by_filter;
+            t.counts.waiting = c.waiting;
             t.ambiguities = s.ambiguities.clone();
+            t.pending_matches = s.pending_matches.clone();
+            t.ignored = s.ignored.clone();
         }
         t.conflicts.extend(s.conflicts.iter().cloned());
         for x in &s.samples {
@@ -1090,6 +1273,252 @@ impl SyncSession {
             }
         }
         cand
+    }
+
+    /// Matches the unlinked contacts read, carries the held matches forward and applies
+    /// the operator's decisions ([`held`]). Contacts the operator said match none of their
+    /// candidates, and copies held for one carried id (`copied`), take part with no key.
+    fn match_and_hold(&self, crm_read: &[Option<(&CrmContact, ReadRows)>], remote_read: &[Option<(&RemoteRecord, ReadRows)>], linked_now: &[BTreeSet<&str>; 2], copied: Vec<HeldMatch>) -> MatchOutcome {
+        let no_keys = held::node_set(copied.iter().flat_map(held_ids));
+        let no_keys = |side: Side, id: &str| {
+            let unmatched = match side {
+                Side::Crm => &self.state.unmatched_crm,
+                Side::Remote => &self.state.unmatched_remote,
+            };
+            unmatched.contains(id) || (!no_keys.is_empty() && no_keys.contains(&(side, id.to_string())))
+        };
+        let mut out = MatchOutcome { links: Vec::new(), held: Vec::new(), applied: held::Applied::default(), postponed: Vec::new() };
+        let mut decisions: Vec<Decision> = if self.decisions_applied { Vec::new() } else { self.decisions.clone() };
+        let mut stored = self.state.held.clone();
+        let mut found_first = copied;
+        // Positions linked or decided so far (out of the next matching), and the held
+        // contacts among them (no longer held).
+        let (mut done_crm, mut done_remote) = (vec![false; crm_read.len()], vec![false; remote_read.len()]);
+        let mut done_held: BTreeSet<(Side, String)> = BTreeSet::new();
+        loop {
+            let crm_in: Vec<(usize, &CrmContact, &ReadRows)> = crm_read.iter().enumerate().filter(|(i, _)| !done_crm.get(*i).copied().unwrap_or(true)).filter_map(|(i, x)| x.as_ref().map(|(c, read)| (i, *c, read))).collect();
+            let remote_in: Vec<(usize, &RemoteRecord, &ReadRows)> = remote_read.iter().enumerate().filter(|(i, _)| !done_remote.get(*i).copied().unwrap_or(true)).filter_map(|(i, x)| x.as_ref().map(|(r, read)| (i, *r, read))).collect();
+            let cands_c: Vec<Candidate> = crm_in.iter().map(|(_, c, read)| if no_keys(Side::Crm, &c.id) { Candidate { id: &c.id, ..Candidate::default() } } else { self.candidate(&c.id, read) }).collect();
+            let cands_r: Vec<Candidate> = remote_in.iter().map(|(_, r, read)| if no_keys(Side::Remote, &r.id) { Candidate { id: &r.id, ..Candidate::default() } } else { self.candidate(&r.id, read) }).collect();
+            let m = match_unlinked(&cands_c, &cands_r, |c, r| match (crm_in.get(c), remote_in.get(r)) {
+                (Some((_, c, _)), Some((_, r, _))) => names::compatible(&self.crm_name(c), &self.remote_name(r)),
+                _ => false,
+            });
+            // (position in crm_read, in remote_read, how, CRM id, remote id)
+            let pairs: Vec<(usize, usize, LinkedBy, &str, &str)> = m.pairs.iter().filter_map(|&(c, r, by)| {
+                let ((ci, c, _), (ri, r, _)) = (crm_in.get(c)?, remote_in.get(r)?);
+                Some((*ci, *ri, by, c.id.as_str(), r.id.as_str()))
+            }).collect();
+            let mut found: Vec<HeldMatch> = m
+                .groups
+                .iter()
+                .map(|g| HeldMatch {
+                    kind: g.kind,
+                    crm_ids: g.crm.iter().filter_map(|c| crm_in.get(*c)).map(|(_, c, _)| c.id.clone()).collect(),
+                    remote_ids: g.remote.iter().filter_map(|r| remote_in.get(*r)).map(|(_, r, _)| r.id.clone()).collect(),
+                    key: String::new(),
+                })
+                .collect();
+            found.append(&mut found_first);
+            let stays = |side: Side, id: &str| {
+                let (gone, linked, now) = match side {
+                    Side::Crm => (self.crm_gone(id), self.state.links.contains_key(id), &linked_now[0]),
+                    Side::Remote => (self.remote_gone(id), self.state.crm_of(id).is_some(), &linked_now[1]),
+                };
+                !gone && !linked && !now.contains(id) && !done_held.contains(&(side, id.to_string()))
+            };
+            let ids: Vec<(&str, &str)> = pairs.iter().map(|p| (p.3, p.4)).collect();
+            let regrouped = held::regroup(&stored, stays, &ids, found);
+            let was_held = held::node_set(stored.iter().flat_map(held_ids));
+            for (ci, ri, by, c, r) in regrouped.links.iter().filter_map(|n| pairs.get(*n)) {
+                mark(&mut done_crm, *ci);
+                mark(&mut done_remote, *ri);
+                for node in [(Side::Crm, c.to_string()), (Side::Remote, r.to_string())] {
+                    if was_held.contains(&node) {
+                        done_held.insert(node);
+                    }
+                }
+                out.links.push((*ci, *ri, Some(*by)));
+            }
+            let mut now = regrouped.held;
+            if decisions.is_empty() {
+                out.held = now;
+                return out;
+            }
+            let at = |side: Side, id: &str| match side {
+                Side::Crm => crm_in.iter().find(|(_, c, _)| c.id == id).map(|(i, _, _)| *i),
+                Side::Remote => remote_in.iter().find(|(_, r, _)| r.id == id).map(|(i, _, _)| *i),
+            };
+            // A decision about a held contact this run did not read waits for a run that
+            // does (one about no held contact is stale whatever was read).
+            let unread = |d: &Decision| decision_contacts(d).iter().any(|(side, id)| at(*side, id).is_none() && now.iter().any(|g| g.holds(*side, id)));
+            let (later, ready): (Vec<Decision>, Vec<Decision>) = decisions.drain(..).partition(unread);
+            out.postponed = later;
+            let applied = held::apply(&mut now, &ready);
+            for (c, r) in &applied.links {
+                if let (Some(ci), Some(ri)) = (at(Side::Crm, c), at(Side::Remote, r)) {
+                    mark(&mut done_crm, ci);
+                    mark(&mut done_remote, ri);
+                    out.links.push((ci, ri, None));
+                }
+                done_held.extend([(Side::Crm, c.clone()), (Side::Remote, r.clone())]);
+            }
+            for (side, id) in applied.create.iter().chain(&applied.ignore) {
+                match (side, at(*side, id)) {
+                    (Side::Crm, Some(i)) => mark(&mut done_crm, i),
+                    (Side::Remote, Some(i)) => mark(&mut done_remote, i),
+                    _ => {}
+                }
+                done_held.insert((*side, id.clone()));
+            }
+            let changed = !(applied.links.is_empty() && applied.create.is_empty() && applied.ignore.is_empty());
+            out.applied = applied;
+            stored = now;
+            if !changed {
+                out.held = stored;
+                return out;
+            }
+            // Match again without the contacts decided: those they leave behind in a group
+            // may now pair up on their own.
+        }
+    }
+
+    /// The held matches into the summary (each with its contacts as the operator knows
+    /// them) and the state; the operator's decisions into the counts, the notices and the
+    /// state.
+    fn report_held(&self, outcome: &MatchOutcome, summary: &mut PlanSummary, deferred: &mut Vec<Deferred>) {
+        let mut held = outcome.held.clone();
+        for g in &mut held {
+            let shared = self.shared_keys(g);
+            if !shared.is_empty() {
+                g.key = hash36(&shared.join("\u{1c}"));
+            }
+            let key = shared.join(", ");
+            summary.counts.waiting += (g.crm_ids.len() + g.remote_ids.len()) as u32;
+            if g.kind == GroupKind::Ambiguous {
+                let what = if key.contains('@') { "an e-mail" } else if key.starts_with('+') { "a phone number" } else { "a key" };
+                summary.ambiguities.push(AmbiguityRecord {
+                    key: key.clone(),
+                    crm_ids: g.crm_ids.clone(),
+                    remote_ids: g.remote_ids.clone(),
+                    reason: format!("{} CRM contact(s) and {} address-book contact(s) share {what}; nothing is linked or created until you choose in the settings tab (link, create new or ignore)", g.crm_ids.len(), g.remote_ids.len()),
+                });
+                summary.counts.ambiguous += 1;
+            }
+            summary.pending_matches.push(PendingMatch {
+                kind: if g.kind == GroupKind::Ambiguous { "ambiguous" } else { "possible" }.into(),
+                key,
+                crm: g.crm_ids.iter().map(|id| self.match_candidate(Side::Crm, id)).collect(),
+                remote: g.remote_ids.iter().map(|id| self.match_candidate(Side::Remote, id)).collect(),
+            });
+        }
+        deferred.push(Deferred::Held(held));
+        let applied = &outcome.applied;
+        for (side, id) in &applied.create {
+            deferred.push(Deferred::Unmatched(*side, id.clone()));
+        }
+        let st = &self.state;
+        let was_ignored = |side: Side, id: &str| match side {
+            Side::Crm => st.ignored_crm.contains(id),
+            Side::Remote => st.ignored_remote.contains(id),
+        };
+        let unignored: Vec<&(Side, String)> = self.unignored.iter().filter(|(side, id)| was_ignored(*side, id)).collect();
+        for (side, id) in &unignored {
+            deferred.push(Deferred::Ignore(*side, id.clone(), false));
+        }
+        for (side, id) in &applied.ignore {
+            deferred.push(Deferred::Ignore(*side, id.clone(), true));
+        }
+        if !self.decisions_applied {
+            let stale_unignore = self.decisions.iter().filter(|d| matches!(d, Decision::Unignore { side, id } if !was_ignored(*side, id)));
+            let stale: Vec<&Decision> = applied.stale.iter().chain(stale_unignore).collect();
+            summary.counts.decided += self.decisions.len().saturating_sub(stale.len() + outcome.postponed.len()) as u32;
+            for d in stale {
+                let note = format!("A decision about {} no longer applies (already applied, or the contacts changed since): nothing was done.", decision_ids(d));
+                if !summary.notices.contains(&note) {
+                    summary.notices.push(note);
+                }
+            }
+        }
+        // Ignored contacts, shown so they can be synced again; gone ones are forgotten.
+        let now_ignored = |side: Side, id: &str| (was_ignored(side, id) && !unignored.iter().any(|(s, x)| *s == side && x == id)) || applied.ignore.iter().any(|(s, x)| *s == side && x == id);
+        // (A contact ignored by this run's decision was held, so not ignored before.)
+        for (side, id) in st.ignored_crm.iter().map(|c| (Side::Crm, c)).chain(st.ignored_remote.iter().map(|r| (Side::Remote, r))).chain(applied.ignore.iter().map(|(s, id)| (*s, id))) {
+            if now_ignored(side, id) {
+                summary.ignored.push(self.match_candidate(side, id));
+            }
+        }
+        let marked = st.ignored_crm.iter().chain(&st.unmatched_crm).map(|c| (Side::Crm, c)).chain(st.ignored_remote.iter().chain(&st.unmatched_remote).map(|r| (Side::Remote, r)));
+        for (side, id) in marked {
+            let gone = match side {
+                Side::Crm => self.crm_gone(id),
+                Side::Remote => self.remote_gone(id),
+            };
+            if gone {
+                deferred.push(Deferred::Forget(side, id.clone()));
+            }
+        }
+    }
+
+    /// The keys that more than one contact of a held match holds now: normalized e-mails,
+    /// E.164 phones, a carried CRM id.
+    fn shared_keys(&self, g: &HeldMatch) -> Vec<String> {
+        // Each contact's keys once; a key seen a second time is shared.
+        let (mut seen, mut shared) = (BTreeSet::new(), BTreeSet::new());
+        let mut add = |keys: BTreeSet<String>| {
+            for k in keys {
+                if !seen.insert(k.clone()) {
+                    shared.insert(k);
+                }
+            }
+        };
+        let key_set = |read: &ReadRows, id: &str, carried: Option<&str>| {
+            let cand = self.candidate(id, read);
+            let mut keys: BTreeSet<String> = cand.emails.iter().chain(cand.phones.iter().filter(|p| p.starts_with('+'))).map(|k| k.to_string()).collect();
+            keys.extend(carried.map(|c| format!("CRM id {c}")));
+            keys
+        };
+        for id in &g.crm_ids {
+            if let Some(c) = self.crm.get(id) {
+                add(key_set(&self.read_key_rows(|row| self.read_crm_row(c, row)), id, Some(id)));
+            }
+        }
+        for id in &g.remote_ids {
+            if let Some(r) = self.remote.get(id) {
+                let carried = r.crm_id.as_deref().map(|t| self.read_carried(t).crm_id());
+                add(key_set(&self.read_key_rows(|row| self.read_remote_row(r, row)), id, carried));
+            }
+        }
+        shared.into_iter().collect()
+    }
+
+    /// A contact of a held match as the operator recognises it: name, e-mails and phones
+    /// as typed (the name is empty when this run did not read it).
+    fn match_candidate(&self, side: Side, id: &str) -> MatchCandidate {
+        let (name, read) = match side {
+            Side::Crm => match self.crm.get(id) {
+                Some(c) => (display_name_crm(c), self.read_key_rows(|row| self.read_crm_row(c, row))),
+                None => (String::new(), ReadRows::default()),
+            },
+            Side::Remote => match self.remote.get(id) {
+                Some(r) => (display_name_remote(r), self.read_key_rows(|row| self.read_remote_row(r, row))),
+                None => (String::new(), ReadRows::default()),
+            },
+        };
+        let mut out = MatchCandidate { side, id: id.to_string(), name, emails: Vec::new(), phones: Vec::new() };
+        for (n, value) in read.0 {
+            let (Some(row), Value::Items(items)) = (self.rows.get(n), value) else { continue };
+            let typed = items.into_iter().filter_map(|i| match i.original {
+                mapping::ItemValue::Text(t) => Some(t),
+                mapping::ItemValue::Address(_) => None,
+            });
+            match row.shape {
+                Shape::Emails => out.emails.extend(typed),
+                Shape::Phones => out.phones.extend(typed),
+                _ => {}
+            }
+        }
+        out
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1195,9 +1624,15 @@ impl SyncSession {
                 }
             }
         }
-        let stamp = self.cfg.capabilities.carries_crm_id && self.cfg.export && r.crm_id.as_deref() != Some(c.id.as_str());
-        if stamp {
-            remote_new.get_or_insert_with(|| r.clone()).crm_id = Some(c.id.clone());
+        // The remote copy carries the CRM id, signed; a bare one from an earlier version is
+        // accepted as it is, and signed when the copy is written anyway.
+        let stamping = self.cfg.capabilities.carries_crm_id && self.cfg.export;
+        let stamp = stamping && !r.crm_id.as_deref().is_some_and(|t| self.carries(t, &c.id));
+        if stamping && (stamp || remote_new.is_some()) {
+            let own = self.token(&c.id);
+            if r.crm_id.as_deref() != Some(own.as_str()) {
+                remote_new.get_or_insert_with(|| r.clone()).crm_id = Some(own);
+            }
         }
         let crm_write = !crm_fields.is_empty() || crm_lists.is_some();
         let remote_write = !remote_fields.is_empty() || stamp;
@@ -1249,6 +1684,8 @@ impl SyncSession {
             }
             Deferred::Link(c, l) => {
                 st.released.remove(&c);
+                st.unmatched_crm.remove(&c);
+                st.unmatched_remote.remove(&l.remote_id);
                 st.retired_crm.remove(&c);
                 st.retired_remote.remove(&l.remote_id);
                 if !st.pending.is_empty() {
@@ -1305,6 +1742,32 @@ impl SyncSession {
             }
             Deferred::Move(old, new) => {
                 st.move_remote(&old, &new);
+            }
+            Deferred::Held(held) => st.held = held,
+            Deferred::Ignore(side, id, on) => {
+                let set = match side {
+                    Side::Crm => &mut st.ignored_crm,
+                    Side::Remote => &mut st.ignored_remote,
+                };
+                if on {
+                    set.insert(id);
+                } else {
+                    set.remove(&id);
+                }
+            }
+            Deferred::Unmatched(side, id) => {
+                match side {
+                    Side::Crm => st.unmatched_crm.insert(id),
+                    Side::Remote => st.unmatched_remote.insert(id),
+                };
+            }
+            Deferred::Forget(side, id) => {
+                let (ignored, unmatched) = match side {
+                    Side::Crm => (&mut st.ignored_crm, &mut st.unmatched_crm),
+                    Side::Remote => (&mut st.ignored_remote, &mut st.unmatched_remote),
+                };
+                ignored.remove(&id);
+                unmatched.remove(&id);
             }
         }
     }
@@ -1553,5 +2016,33 @@ fn op_rank(op: &WriteOp) -> (u8, &str) {
         WriteOp::RemoteCreate { crm_id, .. } => (3, crm_id),
         WriteOp::RemoteUpdate { remote_id, .. } => (4, remote_id),
         WriteOp::RemoteDelete { remote_id, .. } => (5, remote_id),
+    }
+}
+
+/// The contacts a decision is about (none for an un-ignore: it is about ignored ones).
+fn decision_contacts(d: &Decision) -> Vec<(Side, &str)> {
+    match d {
+        Decision::Link { crm_id, remote_id } | Decision::Refuse { crm_id, remote_id } => vec![(Side::Crm, crm_id), (Side::Remote, remote_id)],
+        Decision::CreateNew { side, id } | Decision::Ignore { side, id } => vec![(*side, id)],
+        Decision::Unignore { .. } => vec![],
+    }
+}
+
+/// The contacts a decision names, for a notice.
+fn decision_ids(d: &Decision) -> String {
+    match d {
+        Decision::Link { crm_id, remote_id } | Decision::Refuse { crm_id, remote_id } => format!("{crm_id} and {remote_id}"),
+        Decision::CreateNew { id, .. } | Decision::Ignore { id, .. } | Decision::Unignore { id, .. } => id.clone(),
+    }
+}
+
+/// The contacts of a held match.
+fn held_ids(g: &HeldMatch) -> impl Iterator<Item = (Side, String)> + '_ {
+    g.crm_ids.iter().map(|c| (Side::Crm, c.clone())).chain(g.remote_ids.iter().map(|r| (Side::Remote, r.clone())))
+}
+
+fn mark(done: &mut [bool], at: usize) {
+    if let Some(slot) = done.get_mut(at) {
+        *slot = true;
     }
 }

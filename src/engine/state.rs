@@ -8,6 +8,8 @@
 //! per element plus its kind and primary mark. Older versions are migrated on load.
 
 use super::error::EngineError;
+use super::matching::GroupKind;
+use super::report::Side;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -319,6 +321,65 @@ pub enum PendingCreate {
     },
 }
 
+/// Contacts matching could not link, waiting for the operator's decision (invariants 18
+/// and 19): an ambiguity (several candidates sharing a key) or a possible match (a phone
+/// shared by names that do not agree). While held they are neither linked, created on
+/// the other side nor deleted, on every run; see [`super::held`].
+///
+/// Stored as one list of texts, `[kind, key, CRM ids…, "", remote ids…]` (`"a"`
+/// ambiguous, `"p"` possible; ids are never empty): compact, and read by the reader of
+/// lists of texts the state already has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldMatch {
+    /// Why they were not linked.
+    pub kind: GroupKind,
+    /// The CRM contacts, sorted.
+    pub crm_ids: Vec<String>,
+    /// The remote contacts, sorted.
+    pub remote_ids: Vec<String>,
+    /// The shared key(s) when last found, as a hash (the state holds no contact value).
+    pub key: String,
+}
+
+impl Serialize for HeldMatch {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let kind = if self.kind == GroupKind::Ambiguous { "a" } else { "p" };
+        let texts: Vec<&str> = [kind, self.key.as_str()].into_iter().chain(self.crm_ids.iter().map(String::as_str)).chain([""]).chain(self.remote_ids.iter().map(String::as_str)).collect();
+        texts.serialize(ser)
+    }
+}
+
+impl<'de> Deserialize<'de> for HeldMatch {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let texts = Vec::<String>::deserialize(de)?;
+        let bad = || serde::de::Error::custom("a held match is [kind, key, CRM ids, \"\", remote ids]");
+        let mut it = texts.into_iter();
+        let kind = match it.next().as_deref() {
+            Some("a") => GroupKind::Ambiguous,
+            Some("p") => GroupKind::Possible,
+            _ => return Err(bad()),
+        };
+        let key = it.next().ok_or_else(bad)?;
+        let crm_ids: Vec<String> = it.by_ref().take_while(|id| !id.is_empty()).collect();
+        Ok(HeldMatch { kind, crm_ids, remote_ids: it.collect(), key })
+    }
+}
+
+impl HeldMatch {
+    /// The ids of one side.
+    pub fn ids(&self, side: Side) -> &[String] {
+        match side {
+            Side::Crm => &self.crm_ids,
+            Side::Remote => &self.remote_ids,
+        }
+    }
+
+    /// Whether `id` of `side` is one of them.
+    pub fn holds(&self, side: Side, id: &str) -> bool {
+        self.ids(side).iter().any(|x| x == id)
+    }
+}
+
 /// The sync state of one spoke.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SpokeState {
@@ -354,6 +415,22 @@ pub struct SpokeState {
     /// CRM id → remote id, re-linked if it comes back.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub released: BTreeMap<String, String>,
+    /// Matches waiting for the operator's decision, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldMatch>,
+    /// CRM ids the operator chose never to sync with this spoke (until un-ignored).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub ignored_crm: BTreeSet<String>,
+    /// Remote ids the operator chose never to sync (until un-ignored).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub ignored_remote: BTreeSet<String>,
+    /// CRM ids the operator said match none of their candidates: not matched again,
+    /// created on the other side (the mark goes once they are linked).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unmatched_crm: BTreeSet<String>,
+    /// Remote ids the operator said match none of their candidates.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unmatched_remote: BTreeSet<String>,
     /// Remote id → CRM id (derived).
     #[serde(skip)]
     remote_index: HashMap<String, String>,

@@ -209,6 +209,23 @@ impl ContactSyncPlugin {
         promise(async move { crate::network::admission::network_access_of(core.host()).await })
     }
 
+    /// Records the operator's decision about a match waiting in a spoke; the spoke's next
+    /// run applies it. Rejects BAD_INPUT for an unknown spoke or a malformed decision.
+    ///
+    /// ```js
+    /// await plugin.resolveMatch("g1", { action: "link", crmId: "c1", remoteId: "people/c7" });
+    /// await plugin.sync({ trigger: "manual", spokeId: "g1" }); // applies it now
+    /// ```
+    #[wasm_bindgen(js_name = resolveMatch, unchecked_return_type = "Promise<void>")]
+    pub fn resolve_match(&self, spoke_id: String, #[wasm_bindgen(unchecked_param_type = "MatchDecision")] decision: JsValue) -> Promise {
+        let value = match to_json(&decision) {
+            Ok(v) => v,
+            Err(e) => return rejected(e),
+        };
+        let core = self.core();
+        promise(async move { core.resolve_match(&spoke_id, &value).await })
+    }
+
     /// The mapping editor's catalogue: the CRM's fields, the canonical address-book
     /// fields and the default rows.
     #[wasm_bindgen(js_name = fieldCatalogue, unchecked_return_type = "Promise<FieldCatalogue>")]

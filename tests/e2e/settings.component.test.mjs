@@ -48,6 +48,13 @@ const openSection = async (page, id) => {
   if (!(await details.evaluate((d) => d.open))) await page.locator(`#cs-section-${id}-summary`).click();
 };
 const lastSaved = async (page) => (await calls(page, "saveSettings")).at(-1)?.args[0];
+/** Matches waiting for a decision, as a report lists them: an ambiguity, a possible match. */
+const PENDING = [
+  { kind: "ambiguous", key: "contact@acme.example", crm: [{ side: "crm", id: "c1", name: HOSTILE, emails: ["contact@acme.example"] }],
+    remote: [{ side: "remote", id: "people/c1", name: "Accueil Acme", emails: ["Contact@Acme.example"] }, { side: "remote", id: "people/c2", name: "", emails: ["contact@acme.example"], phones: ["01 42 68 53 00"] }] },
+  { kind: "possible", key: "+33698765432", crm: [{ side: "crm", id: "c7", name: "Julie Durand", emails: ["julie.durand@pharmacie-durand.fr"], phones: ["+33 6 98 76 54 32"] }],
+    remote: [{ side: "remote", id: "people/c24", name: "Paul Lambert", emails: ["paul.lambert@gmail.com"], phones: ["06 98 76 54 32"] }] },
+];
 
 for (const locale of LOCALES) {
   describe(`settings tab (${locale})`, () => {
@@ -107,6 +114,60 @@ for (const locale of LOCALES) {
         const sync = await calls(page, "sync");
         assert.deepEqual(sync.map((c) => c.args[0]), [{ trigger: "manual", spokeId: "google-1" }]);
         assert.ok((await page.locator("#cs-run-result").innerText()).includes(i.t("outcome.ok")));
+      });
+    });
+
+    test("matches waiting for a decision show each contact and its side; a decision taken with the keyboard is previewed again", async () => {
+      const extra = {
+        status: { running: false, spokes: [{ id: "google-1", kind: "google", name: "Google", state: "connected", account: "demo@example.com", linked: 0 }] },
+        previewReport: { ...scenario("fresh", locale).previewReport, pendingMatches: PENDING },
+      };
+      await withTab("fresh", locale, extra, async (page, i) => {
+        await page.locator("#cs-guide-preview").click();
+        await page.locator("#cs-run-preview").click();
+        const box = page.locator("#cs-preview-matches");
+        await box.waitFor();
+        assert.equal(await page.locator("#cs-preview-matches-title").innerText(), i.t("matches.waiting", { count: 5 }));
+        const text = await box.innerText();
+        for (const value of ["Julie Durand", "julie.durand@pharmacie-durand.fr", "+33 6 98 76 54 32", "Paul Lambert", "06 98 76 54 32", HOSTILE, "contact@acme.example"]) {
+          assert.ok(text.includes(value), `${value} shown: ${text}`);
+        }
+        assert.ok(text.includes(i.t("matches.possible", { key: "+33698765432" })));
+        assert.ok(text.includes(i.t("matches.contact", { side: "Google", details: "Paul Lambert · paul.lambert@gmail.com · 06 98 76 54 32" })), "which side each contact is on");
+        assert.equal(await page.locator("#cs-preview-ambiguities").count(), 0, "held ambiguities are shown once, with their buttons");
+        // Keyboard only: focus "Different people", press Enter.
+        const refuse = page.locator("#cs-preview-matches-1-refuse");
+        assert.equal(await refuse.innerText(), i.t("matches.refuse", { name: "Julie Durand", other: "Paul Lambert" }));
+        await refuse.focus();
+        await page.keyboard.press("Enter");
+        await page.waitForFunction(() => window.__calls.filter((c) => c.method === "preview").length === 2);
+        assert.deepEqual((await calls(page, "resolveMatch")).map((c) => c.args), [["google-1", { action: "refuse", crmId: "c7", remoteId: "people/c24" }]]);
+        assert.equal((await calls(page, "sync")).length, 0, "before the first sync a decision is previewed, not synced");
+        await page.waitForFunction(() => document.activeElement?.id === "cs-preview-matches-title");
+        assert.equal(await page.locator("#cs-preview-matches-title").innerText(), i.t("matches.waiting", { count: 3 }));
+        // Link the CRM contact to one of the two cards of the ambiguity.
+        await page.locator("#cs-preview-matches-0-0-link-1").click();
+        await page.waitForFunction(() => window.__calls.filter((c) => c.method === "preview").length === 3);
+        assert.deepEqual((await calls(page, "resolveMatch")).at(-1).args, ["google-1", { action: "link", crmId: "c1", remoteId: "people/c2" }]);
+      });
+    });
+
+    test("after the first sync the summary lists what waits, and a decision there syncs that address book at once", async () => {
+      const base = scenario("running", locale);
+      const last = { ...base.status.spokes[0].lastRun, pendingMatches: PENDING, ignored: [{ side: "crm", id: "c9", name: "Ignoré Contact", emails: ["ignore@x.fr"] }] };
+      const status = { running: false, spokes: [{ ...base.status.spokes[0], lastRun: last }] };
+      await withTab("running", locale, { status, syncReports: [{ ...base.syncReports[0], pendingMatches: structuredClone(PENDING) }] }, async (page, i) => {
+        const box = page.locator("#cs-summary-google-1-matches");
+        await box.waitFor();
+        assert.ok((await box.innerText()).includes(i.t("matches.ignored", { count: 1, remote: "Google" })));
+        assert.ok((await box.innerText()).includes("Ignoré Contact"), "ignored contacts are shown");
+        await page.locator("#cs-summary-google-1-matches-ignored-0-unignore").click();
+        await page.waitForFunction(() => window.__calls.some((c) => c.method === "sync"));
+        assert.deepEqual((await calls(page, "resolveMatch")).map((c) => c.args), [["google-1", { action: "unignore", side: "crm", id: "c9" }]]);
+        assert.deepEqual((await calls(page, "sync")).map((c) => c.args[0]), [{ trigger: "manual", spokeId: "google-1" }], "applied at once by a sync of that address book");
+        await page.locator("#cs-summary-google-1-matches-0-1-create").click();
+        await page.waitForFunction(() => window.__calls.filter((c) => c.method === "sync").length === 2);
+        assert.deepEqual((await calls(page, "resolveMatch")).at(-1).args, ["google-1", { action: "createNew", side: "remote", id: "people/c1" }]);
       });
     });
 

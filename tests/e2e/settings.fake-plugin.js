@@ -142,6 +142,19 @@ export function createFakePlugin(scenario) {
       return undone;
     },
     async handleEvent() {},
+    async resolveMatch(spokeId, decision) {
+      record("resolveMatch", [spokeId, decision]);
+      // The next preview or run shows the decision applied: its contacts wait no more.
+      const decided = new Set([decision.crmId, decision.remoteId, decision.id].filter(Boolean));
+      const settle = (r) => {
+        if (!r?.pendingMatches) return;
+        r.pendingMatches = r.pendingMatches
+          .map((g) => ({ ...g, crm: g.crm.filter((c) => !decided.has(c.id)), remote: g.remote.filter((c) => !decided.has(c.id)) }))
+          .filter((g) => g.crm.length + g.remote.length > 0);
+      };
+      settle(scenario.previewReport);
+      for (const r of scenario.syncReports ?? []) settle(r);
+    },
   };
 }
 

@@ -8,7 +8,7 @@ use contact_sync::engine::model::{Contact, Email, Phone, RemoteRecord, ValueKind
 use contact_sync::engine::plan::{WriteOp, WriteResult};
 use contact_sync::engine::session::{Listing, SyncSession};
 use contact_sync::engine::state::SpokeState;
-use contact_sync::engine::{EngineError, SyncConfig};
+use contact_sync::engine::{EngineError, Side, SyncConfig};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -400,9 +400,16 @@ pub fn remote_contact(first: &str, last: &str, emails: &[&str], phones: &[&str],
     c
 }
 
-/// Config used by most tests: everything allowed, guard wide open (tests of the guard set it).
+/// Config used by most tests: everything allowed, guard wide open (tests of the guard set
+/// it), CRM ids on remote copies signed as the runner has them signed.
 pub fn open_config() -> SyncConfig {
-    SyncConfig { max_delete_share: 1.0, deletion: contact_sync::engine::DeletionPolicy::Propagate, ..SyncConfig::default() }
+    SyncConfig {
+        max_delete_share: 1.0,
+        deletion: contact_sync::engine::DeletionPolicy::Propagate,
+        spoke_id: "spoke".into(),
+        id_key: contact_sync::engine::carried_id::IdKey::from_bytes(&[42; 32]),
+        ..SyncConfig::default()
+    }
 }
 
 /// Checks every linked pair agrees on every default-mapped field (normalized).
@@ -425,20 +432,31 @@ pub fn converged(world: &World, cfg: &SyncConfig, state_json: &str) -> Result<()
     Ok(())
 }
 
-/// No duplicates: every contact on each side is linked, once.
+/// No duplicates: every contact on each side is linked, once, or left unlinked on purpose
+/// (retired, or held for the operator's decision: a possible match on a shared phone);
+/// a held contact is never linked.
 pub fn one_to_one(world: &World, state_json: &str) -> Result<(), String> {
     let state = SpokeState::from_json(state_json).map_err(|e| e.to_string())?;
     if !state.is_bijection() {
         return Err("links are not a bijection".into());
     }
     let linked_remote: std::collections::BTreeSet<&str> = state.links.values().map(|l| l.remote_id.as_str()).collect();
+    let held = |side: Side, id: &str| state.held.iter().any(|g| g.holds(side, id));
     for id in world.crm.contacts.keys() {
-        if !state.links.contains_key(id) && !state.retired_crm.contains(id) {
+        let linked = state.links.contains_key(id);
+        if linked && held(Side::Crm, id) {
+            return Err(format!("CRM contact {id} is held and linked"));
+        }
+        if !linked && !state.retired_crm.contains(id) && !held(Side::Crm, id) {
             return Err(format!("CRM contact {id} is not linked"));
         }
     }
     for id in world.remote.records.keys() {
-        if !linked_remote.contains(id.as_str()) && !state.retired_remote.contains(id) {
+        let linked = linked_remote.contains(id.as_str());
+        if linked && held(Side::Remote, id) {
+            return Err(format!("remote record {id} is held and linked"));
+        }
+        if !linked && !state.retired_remote.contains(id) && !held(Side::Remote, id) {
             return Err(format!("remote record {id} is not linked (a duplicate?) crm={} remote={}", world.crm.contacts.len(), world.remote.records.len()));
         }
     }

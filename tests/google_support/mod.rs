@@ -288,6 +288,15 @@ impl Host for RealHost {
     }
 }
 
+/// A host connected to `emu` as spoke `g1` with our OAuth client (consent given).
+pub fn connected(emu: &Emu) -> RealHost {
+    let host = RealHost::new(emu, true);
+    let auth = emu.auth("g1");
+    pollster::block_on(host.secret_set(&auth.secrets.client_secret, CLIENT_SECRET)).expect("client secret stored");
+    pollster::block_on(auth.connect(&host, REDIRECT)).expect("connect");
+    host
+}
+
 /// A People API person as seeded JSON.
 pub fn person(given: &str, family: &str, email: &str, phone: Option<&str>) -> Value {
     let mut p = json!({

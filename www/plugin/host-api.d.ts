@@ -251,12 +251,36 @@ export interface RunCounts {
   crm: SideCounts; remote: SideCounts;
   linkedByEmail: number; linkedByPhone: number; linkedById: number;
   conflicts: number; ambiguous: number; unchanged: number; skippedByFilter: number;
+  /** Contacts (either side) waiting for the operator's decision: see `RunReport.pendingMatches`. */
+  waiting: number;
+  /** Operator decisions (`resolveMatch`) this run applied. */
+  decided: number;
 }
 export interface ConflictRecord {
   crmId?: string; remoteId?: string; contactName: string; field: string;
   crmValue: unknown; remoteValue: unknown; kept: "crm" | "remote"; rule: Priority;
 }
 export interface AmbiguityRecord { key: string; crmIds: string[]; remoteIds: string[]; reason: string }
+/** A contact of a pending match, as the operator recognises it (values as typed; `name`
+ *  empty when the run did not read it). */
+export interface MatchCandidate { side: "crm" | "remote"; id: string; name: string; emails?: string[]; phones?: string[] }
+/** Contacts held until the operator decides: neither linked, created on the other side nor
+ *  deleted, on every run. `ambiguous`: several candidates share a key; `possible`: one
+ *  contact on each side shares a phone and the names do not agree. `key`: what they share
+ *  now (empty when an edit removed it: they stay held). */
+export interface PendingMatch { kind: "ambiguous" | "possible"; key: string; crm: MatchCandidate[]; remote: MatchCandidate[] }
+/** What the operator decides about held contacts (`resolveMatch`). */
+export type MatchDecision =
+  /** Link these two: pick a candidate, or confirm a possible match. */
+  | { action: "link"; crmId: string; remoteId: string }
+  /** Two different people: each is created on the other side. */
+  | { action: "refuse"; crmId: string; remoteId: string }
+  /** This contact is none of its candidates: create it on the other side. */
+  | { action: "createNew"; side: "crm" | "remote"; id: string }
+  /** Never sync it with this address book (shown in `RunReport.ignored`) ... */
+  | { action: "ignore"; side: "crm" | "remote"; id: string }
+  /** ... until un-ignored: it is then matched like any unlinked contact. */
+  | { action: "unignore"; side: "crm" | "remote"; id: string };
 export interface ChangeSample { contactName: string; side: "crm" | "remote"; action: "create" | "update" | "delete" | "link"; fields?: string[] }
 export interface RunReport {
   runId: string; spokeId: string; trigger: Trigger; dryRun: boolean;
@@ -265,6 +289,10 @@ export interface RunReport {
   counts: RunCounts;
   conflicts: ConflictRecord[];
   ambiguities: AmbiguityRecord[];
+  /** Matches waiting for the operator's decision (reports of earlier versions lack it). */
+  pendingMatches: PendingMatch[];
+  /** Contacts the operator chose never to sync with this address book. */
+  ignored: MatchCandidate[];
   samples: ChangeSample[];
   /** Remote values a side cannot hold, e.g. "2 phone numbers cannot be stored". */
   notices: string[];
@@ -351,4 +379,9 @@ export interface ContactSyncPlugin {
   /** The origins the plugin may contact now and the saved servers it refuses (the shim
    *  admits requests by it; the tab shows it). */
   admittedOrigins(): Promise<NetworkAccess>;
+  /** Queues the operator's decision about a pending match of a spoke; the spoke's next
+   *  run applies it (a preview shows its effect). Rejects BAD_INPUT for an unknown spoke
+   *  or a malformed decision; a decision about contacts no longer held does nothing and
+   *  the run's notices say so. */
+  resolveMatch(spokeId: string, decision: MatchDecision): Promise<void>;
 }

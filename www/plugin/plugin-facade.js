@@ -7,7 +7,7 @@ import { codedError, toCodedError } from "./coded-error.js";
 const SYNC_METHODS = ["version", "defaultSettings", "cancel"];
 const ASYNC_METHODS = [
   "getSettings", "saveSettings", "fieldCatalogue", "status", "spokeStatus", "connect", "connectCardDav", "testConnection", "disconnect",
-  "forgetLinks", "sync", "preview", "history", "undoLastRun", "handleEvent", "admittedOrigins",
+  "forgetLinks", "sync", "preview", "history", "undoLastRun", "handleEvent", "admittedOrigins", "resolveMatch",
 ];
 
 /**

@@ -4,6 +4,7 @@
 import { el, button, select } from "./dom.js";
 import { renderError } from "./errors.js";
 import { countsLines, remoteName, sampleText, deletionSamples } from "./reports.js";
+import { renderMatches } from "./matches.js";
 
 export function renderRun(ctx) {
   const { t, i18n, state } = ctx;
@@ -60,7 +61,8 @@ export function updateProgress(root, ctx) {
   if (text) text.textContent = progressText(ctx, p);
 }
 
-async function preview(ctx, spokeId) {
+/** A preview (dry run) of one spoke, shown in the Run section. */
+export async function preview(ctx, spokeId) {
   const { state } = ctx;
   state.preview = null;
   state.lastRun = null;
@@ -107,9 +109,10 @@ function previewView(ctx, report) {
     el("p", { id: "cs-preview-conflicts", text: t("preview.conflicts", { count: c.conflicts || (report.conflicts ?? []).length }) }),
     conflictList(ctx, report.conflicts ?? [], "cs-preview-conflict-list", report.spokeId),
     el("p", { id: "cs-preview-ambiguous", text: t("preview.ambiguous", { count: c.ambiguous || (report.ambiguities ?? []).length }) }),
-    (report.ambiguities ?? []).length ? el("ul", { class: "cs-samples", id: "cs-preview-ambiguities" }, report.ambiguities.slice(0, 10).map((a) => el("li", {
+    unheldAmbiguities(report).length ? el("ul", { class: "cs-samples", id: "cs-preview-ambiguities" }, unheldAmbiguities(report).slice(0, 10).map((a) => el("li", {
       text: t("preview.ambiguity", { key: String(a.key ?? ""), crm: i18n.number((a.crmIds ?? []).length), remote: i18n.number((a.remoteIds ?? []).length), name, reason: String(a.reason ?? "") }),
     }))) : null,
+    renderMatches(ctx, report, "preview"),
     (report.samples ?? []).length ? el("div", {}, [
       el("h5", { text: t("preview.samples") }),
       el("ul", { class: "cs-samples", id: "cs-preview-samples" }, report.samples.slice(0, 20).map((s) => el("li", { text: sampleText(ctx, s, report.spokeId) }))),
@@ -117,6 +120,13 @@ function previewView(ctx, report) {
     ...(report.notices ?? []).map((n) => el("p", { class: "cs-notice", text: String(n) })),
     ...(report.errors ?? []).map((e) => renderError(e, i18n, { guardSamples: e.code === "GUARD_TRIPPED" ? deletionSamples(report).map((s) => sampleText(ctx, s, report.spokeId)) : undefined, onAction: (a) => ctx.remedy(a, report.spokeId) })),
   ]);
+}
+
+/** Ambiguities that wait for no decision (a copy carrying a linked contact's id): the
+ *  others are shown with their contacts and buttons by renderMatches. */
+function unheldAmbiguities(report) {
+  const held = new Set((report.pendingMatches ?? []).flatMap((g) => [...(g.crm ?? []), ...(g.remote ?? [])].map((c) => c.id)));
+  return (report.ambiguities ?? []).filter((a) => ![...(a.crmIds ?? []), ...(a.remoteIds ?? [])].some((id) => held.has(id)));
 }
 
 /** Conflicts with both values and the one kept; values are shown as text. */

@@ -4,6 +4,7 @@ import { el } from "./dom.js";
 import { renderError } from "./errors.js";
 import { cardDavI18n } from "./carddav.js";
 import { countsLines, runMillis, remoteName, sampleText, deletionSamples } from "./reports.js";
+import { renderMatches } from "./matches.js";
 
 export function renderSummary(ctx) {
   const { t, i18n, state } = ctx;
@@ -45,6 +46,8 @@ function spokeSummary(ctx, spoke) {
     item.append(el("p", { class: "cs-summary-last", text: t("summary.neverRun") }));
   }
   if (spoke.lastSuccessAt) item.append(el("p", { text: t("summary.lastSuccess", { when: i18n.dateTime(spoke.lastSuccessAt) }) }));
+  const matches = last ? renderMatches(ctx, { ...last, spokeId: spoke.id }, `summary-${spoke.id}`) : null;
+  if (matches) item.append(matches);
   const problems = [];
   if (spoke.problem) problems.push(spoke.problem);
   for (const e of last?.errors ?? []) if (!problems.some((p) => p.code === e.code)) problems.push(e);

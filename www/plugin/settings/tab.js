@@ -17,7 +17,7 @@ import { renderFlows } from "./flows.js";
 import { renderFields } from "./fields.js";
 import { renderLabels } from "./labels.js";
 import { renderDeletions } from "./deletions.js";
-import { renderRun, updateProgress } from "./run.js";
+import { renderRun, updateProgress, preview } from "./run.js";
 import { renderHistory } from "./history.js";
 import { renderError } from "./errors.js";
 import { isCardDavSpoke, focusCardDavPassword } from "./carddav.js";
@@ -218,6 +218,7 @@ export function mount(container, options = {}) {
       connect: (id) => (isCardDavSpoke(state, id) ? focusCardDavPassword(ctx, id)
         : act("connect", "connections", async () => { await plugin.connect(id); announce(i18n.t("connections.connected")); })),
       syncNow: (id) => runSync(id),
+      preview: (id) => preview(ctx, id),
       updateProgress: () => updateProgress(root, ctx),
     };
     // Promise.resolve().then: a method that throws at once still becomes a shown error.
